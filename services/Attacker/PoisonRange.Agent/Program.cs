@@ -1,0 +1,12 @@
+using PoisonRange.Agent;
+
+// Standalone agent: Platform:Address, Platform:AttackerKey, Agent:CrawlPageSize.
+var builder = WebApplication.CreateBuilder(args);
+builder.Services.AddAgent(builder.Configuration);
+
+var app = builder.Build();
+app.MapAgent();
+app.MapGet("/alive", () => Results.Text("alive"));
+app.Run();
+
+public partial class Program { }
