@@ -1,0 +1,32 @@
+using PoisonRange.Bench;
+
+// Benchmarks of the recommender library and the platform. Each command is a name and a handler; add new ones to the table.
+var commands = new Dictionary<string, BenchCommand>(StringComparer.OrdinalIgnoreCase)
+{
+    ["bprmf-epoch"] = new("train BPR-MF on a dataset; seconds per epoch (median) and users ranked per second", BprMfBench.Epoch),
+    ["bprmf-quality"] = new("leave-last-out HR@10 of PopRec, BPR-MF and BPR-MF fold-in", BprMfBench.Quality),
+    ["recommend"] = new("platform Recommend throughput and p50/p99 latency over loopback gRPC (--store memory|redis --clients 32)", PlatformBench.Recommend),
+    ["limits"] = new("rate-limit exactness: admitted calls vs the query budget under concurrent clients (--store --clients --calls --budget)", PlatformBench.Limits),
+    ["platform-memory"] = new("peak memory of a platform serving a dataset with a trained victim (--data ml-1m)", PlatformBench.Memory),
+};
+
+if (args.Length == 0 || !commands.TryGetValue(args[0], out var command))
+{
+    if (args.Length > 0) Console.Error.WriteLine($"Unknown command '{args[0]}'.");
+    Console.Error.WriteLine("Usage: dotnet run -c Release --project bench/PoisonRange.Bench -- <command> [options]");
+    Console.Error.WriteLine("Commands:");
+    foreach (var (name, c) in commands.OrderBy(c => c.Key, StringComparer.Ordinal))
+        Console.Error.WriteLine($"  {name,-16} {c.Description}");
+    Console.Error.WriteLine("Common options: --data <path-or-name> (default ml-1m), --threads N, --epochs N, --factors N, --batch-size N, --seed N");
+    return args.Length == 0 ? 1 : 2;
+}
+
+try
+{
+    return command.Run(BenchArguments.Parse(args.AsSpan(1)));
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
+}
