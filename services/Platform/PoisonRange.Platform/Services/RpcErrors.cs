@@ -1,0 +1,43 @@
+using System.Diagnostics.CodeAnalysis;
+using Grpc.Core;
+
+namespace PoisonRange.Platform.Services;
+
+/// <summary>The platform's error replies, in one place, so every code of the contract is raised the same way.</summary>
+internal static class RpcErrors
+{
+    public const string RetryAfterTrailer = "retry-after-ms";
+    public const string PushbackTrailer = "grpc-retry-pushback-ms";
+
+    [DoesNotReturn]
+    public static void InvalidArgument(string message) => throw new RpcException(new Status(StatusCode.InvalidArgument, message));
+
+    [DoesNotReturn]
+    public static void NotFound(string message) => throw new RpcException(new Status(StatusCode.NotFound, message));
+
+    [DoesNotReturn]
+    public static void PermissionDenied(string message) => throw new RpcException(new Status(StatusCode.PermissionDenied, message));
+
+    [DoesNotReturn]
+    public static void Unauthenticated(string message) => throw new RpcException(new Status(StatusCode.Unauthenticated, message));
+
+    [DoesNotReturn]
+    public static void FailedPrecondition(string message) => throw new RpcException(new Status(StatusCode.FailedPrecondition, message));
+
+    /// <summary>
+    /// RESOURCE_EXHAUSTED with the delay after which the same call can succeed; no trailer when the
+    /// limit never resets.
+    /// </summary>
+    [DoesNotReturn]
+    public static void ResourceExhausted(string limit, string message, long? retryAfterMs)
+    {
+        var trailers = new Metadata { { "limit", limit } };
+        if (retryAfterMs is { } ms)
+        {
+            var value = Math.Max(1, ms).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            trailers.Add(RetryAfterTrailer, value);
+            trailers.Add(PushbackTrailer, value);
+        }
+        throw new RpcException(new Status(StatusCode.ResourceExhausted, message), trailers);
+    }
+}
