@@ -1,0 +1,3 @@
+using PoisonRange.Range.Cli;
+
+return await RangeCli.RunAsync(args);
