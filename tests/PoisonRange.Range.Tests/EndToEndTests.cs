@@ -7,7 +7,7 @@ namespace PoisonRange.Range.Tests;
 
 /// <summary>
 /// One embedded exercise (every service in this process on loopback ports, in-memory stores,
-/// small synthetic data), shared by the end-to-end tests: none and popular over three seeds.
+/// small synthetic data), shared by the end-to-end tests: none, popular and co-visit over three seeds.
 /// </summary>
 public sealed class EmbeddedExerciseFixture : IAsyncLifetime
 {
@@ -35,7 +35,7 @@ public sealed class EmbeddedExerciseFixture : IAsyncLifetime
     {
         var stderr = new StringWriter();
         ExitCode = await RangeCli.RunAsync(
-            ["exercise", "--attacks", "none,popular", "--seed", "1", "--repeats", "3", "--output", Output, .. ScenarioArgs],
+            ["exercise", "--attacks", "none,popular,covisit", "--seed", "1", "--repeats", "3", "--output", Output, .. ScenarioArgs],
             new StringWriter(), stderr);
         Errors = stderr.ToString();
         Report = ReportWriter.TryRead(Path.Combine(Output, ReportWriter.JsonFileName));
@@ -68,6 +68,9 @@ public class EndToEndTests(EmbeddedExerciseFixture fixture) : IClassFixture<Embe
         Assert.True(popular.DisplayRateAfter.Mean > none.DisplayRateAfter.Mean,
             $"popular {popular.DisplayRateAfter.Mean:0.000} should beat none {none.DisplayRateAfter.Mean:0.000}");
         Assert.True(popular.HitRatioDelta.Mean > 0);
+        var covisit = Report.Summary.Single(s => s.Label == "covisit");
+        Assert.True(covisit.DisplayRateAfter.Mean > none.DisplayRateAfter.Mean,
+            $"covisit {covisit.DisplayRateAfter.Mean:0.000} should beat none {none.DisplayRateAfter.Mean:0.000}");
         // None is the clean baseline itself.
         Assert.Equal(none.DisplayRateBefore.Mean, none.DisplayRateAfter.Mean);
     }
@@ -102,7 +105,7 @@ public class EndToEndTests(EmbeddedExerciseFixture fixture) : IClassFixture<Embe
     {
         var files = Directory.GetFiles(fixture.Output).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
         Assert.Equal(
-            ["display-rate.svg", "profiles-popular-seed1.jsonl", "profiles-popular-seed2.jsonl", "profiles-popular-seed3.jsonl", "report.json", "report.md"],
+            ["display-rate.svg", "profiles-covisit-seed1.jsonl", "profiles-covisit-seed2.jsonl", "profiles-covisit-seed3.jsonl", "profiles-popular-seed1.jsonl", "profiles-popular-seed2.jsonl", "profiles-popular-seed3.jsonl", "report.json", "report.md"],
             files);
         var md = File.ReadAllText(Path.Combine(fixture.Output, ReportWriter.MarkdownFileName));
         Assert.Contains("| popular |", md);
