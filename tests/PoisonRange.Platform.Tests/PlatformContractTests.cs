@@ -70,6 +70,25 @@ public sealed class PlatformContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Recommendations_follow_the_history_before_any_retrain()
+    {
+        var items = await _h.ItemsAsync();
+        var account = (await _h.Attacker.RegisterAsync(new RegisterRequest())).AccountId;
+        await _h.Attacker.RecordAsync(new RecordRequest { AccountId = account, Interactions = { new Interaction { ItemId = items[5] } } });
+        var first = await _h.Attacker.RecommendAsync(new RecommendRequest { AccountId = account, K = 10 });
+        var again = await _h.Attacker.RecommendAsync(new RecommendRequest { AccountId = account, K = 10 });
+        Assert.Equal(first.ItemIds, again.ItemIds);
+
+        // Recording the top recommendation changes the fold-in history: it must not come back.
+        var chosen = first.ItemIds[0];
+        await _h.Attacker.RecordAsync(new RecordRequest { AccountId = account, Interactions = { new Interaction { ItemId = chosen } } });
+        var after = await _h.Attacker.RecommendAsync(new RecommendRequest { AccountId = account, K = 10 });
+        Assert.DoesNotContain(chosen, after.ItemIds);
+        Assert.DoesNotContain(items[5], after.ItemIds);
+        Assert.Equal(10, after.ItemIds.Count);
+    }
+
+    [Fact]
     public async Task Record_errors_follow_the_contract_and_write_nothing()
     {
         var items = await _h.ItemsAsync();

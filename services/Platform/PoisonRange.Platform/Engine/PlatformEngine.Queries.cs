@@ -11,14 +11,23 @@ public sealed partial class PlatformEngine
     {
         var serving = runtime.Serving;
         int items = runtime.Base.ItemCount;
+        if (!serving.AccountUsers.TryGetValue(accountId, out int user))
+        {
+            // An account the model has not trained on: fold its history in once per history
+            // length and model, as a platform caches a new user's vector until the next retrain.
+            if (serving.FoldIns.TryGetValue(accountId, out var cached) && cached.HistoryLength == history.Length)
+                return TopK.Select(cached.Scores, k, history);
+            var folded = new float[items];
+            serving.Model.ScoreHistory(history, folded);
+            if (serving.FoldIns.Count < ServingModel.MaxCachedFoldIns)
+                serving.FoldIns[accountId] = new FoldInScores(history.Length, folded);
+            return TopK.Select(folded, k, history);
+        }
         var scores = ArrayPool<float>.Shared.Rent(items);
         try
         {
             var span = scores.AsSpan(0, items);
-            if (serving.AccountUsers.TryGetValue(accountId, out int user))
-                serving.Model.ScoreUser(user, span);
-            else
-                serving.Model.ScoreHistory(history, span);
+            serving.Model.ScoreUser(user, span);
             return TopK.Select(span, k, history);
         }
         finally
