@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using PoisonRange.Recommenders.Baselines;
 using PoisonRange.Recommenders.Checkpoints;
 using PoisonRange.Recommenders.Factorization;
+using PoisonRange.Recommenders.Sequential;
 
 namespace PoisonRange.Recommenders;
 
@@ -32,6 +33,9 @@ public static class RecommenderFactory
     {
         Register(PopRec.Registration);
         Register(BprMf.Registration);
+        Register(Fpmc.Registration);
+        Register(Gru4Rec.Registration);
+        Register(TransRec.Registration);
     }
 
     /// <summary>The registered kinds, sorted.</summary>

@@ -1,0 +1,209 @@
+using PoisonRange.Data;
+using PoisonRange.Recommenders.Internal;
+using TorchSharp;
+
+namespace PoisonRange.Recommenders.Sequential;
+
+/// <summary>
+/// What the next-item models trained with sequential BPR (S-BPR) share: every transition
+/// (user, previous item, next item) of the training sequences, each user's distinct items for the
+/// negative sampler, each user's last item (the "previous" item when the user is scored), and the
+/// popularity fallback for empty histories.
+/// </summary>
+internal sealed class TransitionSet
+{
+    private TransitionSet(int users, int items, int[] transitionUsers, int[] previous, int[] next, int[][] positives, int[] lastItem, float[] popularity)
+    {
+        Users = users;
+        Items = items;
+        TransitionUsers = transitionUsers;
+        Previous = previous;
+        Next = next;
+        Positives = positives;
+        LastItem = lastItem;
+        Popularity = popularity;
+    }
+
+    public int Users { get; }
+    public int Items { get; }
+
+    /// <summary>The user of each transition.</summary>
+    public int[] TransitionUsers { get; }
+
+    /// <summary>The item consumed just before <see cref="Next"/> in the same sequence.</summary>
+    public int[] Previous { get; }
+
+    public int[] Next { get; }
+
+    public int Count => Next.Length;
+
+    /// <summary>Per user, the distinct training items, sorted (the sampler's membership test).</summary>
+    public int[][] Positives { get; }
+
+    /// <summary>Per user, the last training item, or −1 for an empty sequence.</summary>
+    public int[] LastItem { get; }
+
+    /// <summary>Training interactions per item.</summary>
+    public float[] Popularity { get; }
+
+    /// <summary>
+    /// Collects the transitions of <paramref name="train"/> in user order. Users who have
+    /// interacted with the whole catalogue contribute none (they have no negatives).
+    /// </summary>
+    public static TransitionSet Build(InteractionDataset train)
+    {
+        int users = train.UserCount, items = train.ItemCount;
+        var positives = new int[users][];
+        var lastItem = new int[users];
+        long count = 0;
+        for (int u = 0; u < users; u++)
+        {
+            var sequence = train.Sequences[u];
+            var distinct = sequence.Distinct().ToArray();
+            Array.Sort(distinct);
+            positives[u] = distinct;
+            lastItem[u] = sequence.Length > 0 ? sequence[^1] : -1;
+            if (distinct.Length < items && sequence.Length > 1) count += sequence.Length - 1;
+        }
+        if (count > int.MaxValue)
+            throw new ArgumentException($"{train} has {count} transitions; at most {int.MaxValue} are supported.", nameof(train));
+
+        var transitionUsers = new int[count];
+        var previous = new int[count];
+        var next = new int[count];
+        int t = 0;
+        for (int u = 0; u < users; u++)
+        {
+            var sequence = train.Sequences[u];
+            if (positives[u].Length >= items) continue;
+            for (int k = 1; k < sequence.Length; k++)
+            {
+                transitionUsers[t] = u;
+                previous[t] = sequence[k - 1];
+                next[t] = sequence[k];
+                t++;
+            }
+        }
+
+        var counts = train.ItemPopularity();
+        var popularity = new float[items];
+        for (int i = 0; i < items; i++) popularity[i] = counts[i];
+        return new TransitionSet(users, items, transitionUsers, previous, next, positives, lastItem, popularity);
+    }
+
+    /// <summary>A uniform draw from the items not in <paramref name="positives"/> (sorted, fewer than <paramref name="items"/>).</summary>
+    public static int SampleNegative(DeterministicRandom rng, int[] positives, int items)
+    {
+        // Rejection is fast for the usual sparse user; dense users fall back to an exact draw.
+        for (int attempt = 0; attempt < 16; attempt++)
+        {
+            int candidate = rng.NextInt(items);
+            if (Array.BinarySearch(positives, candidate) < 0) return candidate;
+        }
+        int j = rng.NextInt(items - positives.Length);
+        foreach (var p in positives)
+        {
+            if (p <= j) j++;
+            else break;
+        }
+        return j;
+    }
+}
+
+/// <summary>
+/// Sets libtorch's intra-op thread count (a process-wide setting) for the duration of a fit and
+/// restores the previous value on dispose.
+/// </summary>
+internal readonly struct TorchThreadScope : IDisposable
+{
+    private readonly int _previous;
+
+    public TorchThreadScope(int threads)
+    {
+        _previous = torch.get_num_threads();
+        torch.set_num_threads(threads);
+    }
+
+    public void Dispose() => torch.set_num_threads(_previous);
+}
+
+/// <summary>Checks shared by the options records of the sequential models; messages name the record, the option and the value.</summary>
+internal static class OptionCheck
+{
+    public static int Range(int value, int min, int max, string record, string name)
+        => value >= min && value <= max
+            ? value
+            : throw new ArgumentOutOfRangeException(name, value, $"{record}.{name} must be between {min} and {max}; got {value}.");
+
+    public static double Positive(double value, double max, string record, string name)
+        => double.IsFinite(value) && value > 0 && value <= max
+            ? value
+            : throw new ArgumentOutOfRangeException(name, value, $"{record}.{name} must be greater than 0 and at most {max}; got {value}.");
+
+    public static double NonNegative(double value, double max, string record, string name)
+        => double.IsFinite(value) && value >= 0 && value <= max
+            ? value
+            : throw new ArgumentOutOfRangeException(name, value, $"{record}.{name} must be between 0 and {max}; got {value}.");
+
+    /// <summary>A probability in [0, 1).</summary>
+    public static double Fraction(double value, string record, string name)
+        => double.IsFinite(value) && value >= 0 && value < 1
+            ? value
+            : throw new ArgumentOutOfRangeException(name, value, $"{record}.{name} must be at least 0 and below 1; got {value}.");
+
+    public static TEnum Defined<TEnum>(TEnum value, string record, string name) where TEnum : struct, Enum
+        => Enum.IsDefined(value)
+            ? value
+            : throw new ArgumentOutOfRangeException(name, value, $"{record}.{name} must be one of {string.Join(", ", Enum.GetNames<TEnum>())}; got {value}.");
+}
+
+/// <summary>Checkpoint pieces the sequential models add to <see cref="Checkpoints.CheckpointFormat"/>.</summary>
+internal static class SequentialCheckpoint
+{
+    public static void WriteInts(BinaryWriter writer, ReadOnlySpan<int> values)
+    {
+        writer.Write(values.Length);
+        writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values));
+    }
+
+    /// <summary>Reads an int array of the expected length whose values lie in [<paramref name="min"/>, <paramref name="max"/>).</summary>
+    public static int[] ReadInts(BinaryReader reader, int expectedLength, int min, int max, string name)
+    {
+        int length = reader.ReadInt32();
+        if (length != expectedLength)
+            throw new InvalidDataException($"Corrupt checkpoint: {name} has {length} values where {expectedLength} were expected.");
+        var values = new int[length];
+        try
+        {
+            reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException("Corrupt checkpoint: the stream ended early.", e);
+        }
+        foreach (var value in values)
+            if (value < min || value >= max)
+                throw new InvalidDataException($"Corrupt checkpoint: {name} holds {value}, outside {min}..{max - 1}.");
+        return values;
+    }
+
+    /// <summary>Validates the items of a history against the catalogue.</summary>
+    public static void CheckHistory(ReadOnlySpan<int> history, int items)
+    {
+        foreach (var item in history)
+            if ((uint)item >= (uint)items)
+                throw new ArgumentOutOfRangeException(nameof(history), item, $"History item {item} is outside 0..{items - 1}.");
+    }
+
+    public static void CheckScores(Span<float> scores, int items)
+    {
+        if (scores.Length != items)
+            throw new ArgumentException($"The score buffer has {scores.Length} entries; the model scores {items} items.", nameof(scores));
+    }
+
+    public static void CheckUser(int user, int users)
+    {
+        if ((uint)user >= (uint)users)
+            throw new ArgumentOutOfRangeException(nameof(user), user, $"User {user} is outside 0..{users - 1}.");
+    }
+}

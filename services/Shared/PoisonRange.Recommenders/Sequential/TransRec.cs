@@ -1,0 +1,233 @@
+using System.Diagnostics;
+using System.Globalization;
+using PoisonRange.Data;
+using PoisonRange.Recommenders.Checkpoints;
+using PoisonRange.Recommenders.Internal;
+using static TorchSharp.torch;
+
+namespace PoisonRange.Recommenders.Sequential;
+
+/// <summary>
+/// Translation-based recommendation (He, Kang and McAuley 2017): items are points γ_i in a
+/// "transition space" (kept in the unit L2 ball), and a user moves from the previous item l to the
+/// next by the translation t + t_u, a global vector plus a personal offset. The score of item j is
+/// x(u, l, j) = β_j − d(γ_l + t + t_u, γ_j) with an item bias β_j and the L2 (or squared L2)
+/// distance. It is trained with sequential BPR: for every transition l → i of every training
+/// sequence a negative j is drawn uniformly from the items the user has not interacted with, and
+/// the model maximises ln σ(x(u,l,i) − x(u,l,j)), L2-regularised, by mini-batch Adam or SGD in
+/// TorchSharp, projecting the item points back into the unit ball after every step.
+/// </summary>
+/// <remarks>
+/// <para><b>Scoring.</b> A known user is scored from the last item of their training sequence
+/// with their own translation.</para>
+/// <para><b>Fold-in.</b> An unseen history is scored from its last item with the global
+/// translation alone (t_u = 0), the paper's treatment of users without a personal offset: t is the
+/// translation shared by all users and t_u, shrunk towards zero by the regulariser, only the
+/// personal deviation from it. An empty history scores by training popularity.</para>
+/// <para>Training is reproducible for a fixed seed and <see cref="TransRecOptions.Threads"/>.
+/// After <see cref="Fit"/> or <see cref="Load"/> the parameters live in plain arrays and scoring
+/// never touches TorchSharp. A fit that fails or is cancelled leaves the previous model serving.</para>
+/// </remarks>
+public sealed class TransRec : IRecommender
+{
+    public const string KindName = "transrec";
+    private const int BodyVersion = 1;
+    private static readonly string[] FactoryArguments = [nameof(TransRecOptions.Seed), nameof(TransRecOptions.Threads)];
+
+    private volatile TransRecServingModel? _model;
+
+    public TransRec(TransRecOptions? options = null)
+    {
+        Options = options ?? new TransRecOptions();
+    }
+
+    /// <summary>The settings this model trains with.</summary>
+    public TransRecOptions Options { get; }
+
+    internal static RecommenderRegistration Registration { get; } = new(
+        KindName,
+        "translation-based next-item model: items as points, users as translations, S-BPR (He 2017)",
+        OptionsBinder.NamesOf<TransRecOptions>(FactoryArguments),
+        (hyperParameters, seed, threads) =>
+        {
+            var options = OptionsBinder.Bind(KindName, new TransRecOptions(), hyperParameters, FactoryArguments) with { Seed = seed, Threads = threads };
+            return new TransRec(options);
+        },
+        (header, reader, threads) =>
+        {
+            var options = OptionsBinder.Bind(KindName, new TransRecOptions(), header.HyperParameters, FactoryArguments) with { Seed = header.Seed, Threads = threads };
+            var model = new TransRec(options);
+            model.LoadBody(header, reader);
+            return model;
+        });
+
+    public string Kind => KindName;
+    public int ItemCount => _model?.Items ?? 0;
+    public int UserCount => _model?.Users ?? 0;
+
+    /// <summary>The dimension of the transition space of the trained or loaded model (0 before).</summary>
+    public int Factors => _model?.Factors ?? 0;
+
+    /// <summary>A copy of the global translation t.</summary>
+    public float[] GetTranslation() => RequireModel().Translation.ToArray();
+
+    /// <summary>A copy of user <paramref name="user"/>'s personal offset t_u.</summary>
+    public float[] GetUserTranslation(int user)
+    {
+        var model = RequireModel();
+        SequentialCheckpoint.CheckUser(user, model.Users);
+        return model.UserTranslations.AsSpan(user * model.Factors, model.Factors).ToArray();
+    }
+
+    public void Fit(InteractionDataset train, IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        if (train.ItemCount == 0 || train.UserCount == 0)
+            throw new ArgumentException($"Cannot train on {train}: it needs at least one user and one item.", nameof(train));
+        cancellationToken.ThrowIfCancellationRequested();
+
+        var stopwatch = Stopwatch.StartNew();
+        var options = Options;
+        int users = train.UserCount, items = train.ItemCount, d = options.Factors;
+        var rng = new DeterministicRandom(options.Seed);
+        var data = TransitionSet.Build(train);
+
+        var initialItems = new float[items * d];
+        for (int k = 0; k < initialItems.Length; k++) initialItems[k] = (float)(rng.NextGaussian() * options.InitStd);
+
+        using var threads = new TorchThreadScope(options.Threads);
+        using var network = new TransRecNetwork(users, items, d, options.Distance == TransRecDistance.SquaredL2, options.L2);
+        network.Initialize(initialItems);
+        network.ProjectItems();
+        using var optimizer = new SequentialOptimizer(network.parameters(), options.Optimizer, options.LearningRate);
+        network.train();
+
+        int count = data.Count;
+        var order = new int[count];
+        for (int t = 0; t < count; t++) order[t] = t;
+        var batchUsers = new long[count];
+        var batchPrevious = new long[count];
+        var batchPositives = new long[count];
+        var batchNegatives = new long[count];
+
+        for (int epoch = 0; epoch < options.Epochs; epoch++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            rng.Shuffle(order.AsSpan());
+            for (int t = 0; t < count; t++)
+            {
+                int sample = order[t];
+                int u = data.TransitionUsers[sample];
+                batchUsers[t] = u;
+                batchPrevious[t] = data.Previous[sample];
+                batchPositives[t] = data.Next[sample];
+                batchNegatives[t] = TransitionSet.SampleNegative(rng, data.Positives[u], items);
+            }
+
+            double lossSum = 0;
+            using (var epochScope = NewDisposeScope())
+            {
+                var allUsers = tensor(batchUsers);
+                var allPrevious = tensor(batchPrevious);
+                var allPositives = tensor(batchPositives);
+                var allNegatives = tensor(batchNegatives);
+                for (int start = 0; start < count; start += options.BatchSize)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    int length = Math.Min(options.BatchSize, count - start);
+                    using var batchScope = NewDisposeScope();
+                    optimizer.ZeroGrad();
+                    var loss = network.forward(
+                        allUsers.narrow(0, start, length),
+                        allPrevious.narrow(0, start, length),
+                        allPositives.narrow(0, start, length),
+                        allNegatives.narrow(0, start, length));
+                    loss.backward();
+                    optimizer.Step();
+                    network.ProjectItems();
+                    lossSum += loss.item<float>() * (double)length;
+                }
+            }
+            progress?.Report(new TrainProgress(epoch + 1, options.Epochs, count == 0 ? 0 : lossSum / count, stopwatch.Elapsed));
+        }
+
+        network.eval();
+        var (itemPoints, itemBias, translation, userTranslations) = network.Export();
+        float margin = TransRecServingModel.MeanTrainingMargin(data, d, itemPoints, itemBias, translation, userTranslations, options.Distance);
+        // An untrained (or degenerate) model has no meaningful margin; keep fold-in oriented.
+        margin = MathF.Max(margin, 1e-3f);
+        _model = new TransRecServingModel(users, items, d, itemPoints, itemBias, translation, userTranslations, data.LastItem, data.Popularity,
+            options.Distance, margin, options.FoldInL2);
+    }
+
+    public void ScoreUser(int user, Span<float> scores) => RequireModel().ScoreUser(user, scores);
+
+    public void ScoreHistory(ReadOnlySpan<int> history, Span<float> scores) => RequireModel().ScoreHistory(history, scores);
+
+    private TransRecServingModel RequireModel() => _model ?? throw new InvalidOperationException("TransRec is not fitted or loaded.");
+
+    /// <summary>
+    /// Body layout (version 1): int32 users, items, factors, distance; float32 fold-in margin; item points (items × d),
+    /// item bias (items), translation (d), user translations (users × d), popularity (items),
+    /// int32 last item per user (−1 for none).
+    /// </summary>
+    public void Save(Stream stream)
+    {
+        var model = RequireModel();
+        using var writer = CheckpointFormat.CreateWriter(stream);
+        var hyperParameters = OptionsBinder.ToDictionary(Options, FactoryArguments);
+        CheckpointFormat.WriteHeader(writer, new CheckpointHeader(KindName, BodyVersion, Options.Seed, hyperParameters));
+        writer.Write(model.Users);
+        writer.Write(model.Items);
+        writer.Write(model.Factors);
+        writer.Write((int)model.Distance);
+        writer.Write(model.FoldInMargin);
+        CheckpointFormat.WriteFloats(writer, model.ItemPoints);
+        CheckpointFormat.WriteFloats(writer, model.ItemBias);
+        CheckpointFormat.WriteFloats(writer, model.Translation);
+        CheckpointFormat.WriteFloats(writer, model.UserTranslations);
+        CheckpointFormat.WriteFloats(writer, model.Popularity);
+        SequentialCheckpoint.WriteInts(writer, model.LastItem);
+        CheckpointFormat.WriteEnd(writer);
+    }
+
+    /// <summary>
+    /// Restores the parameters of a checkpoint. The model keeps its own options for later fits;
+    /// the fold-in strength comes from the checkpoint so that scores match the saved model.
+    /// </summary>
+    public void Load(Stream stream)
+    {
+        using var reader = CheckpointFormat.CreateReader(stream);
+        var header = CheckpointFormat.ReadHeader(reader, KindName, BodyVersion);
+        LoadBody(header, reader);
+    }
+
+    private void LoadBody(CheckpointHeader header, BinaryReader reader)
+    {
+        int users = CheckpointFormat.ReadDimension(reader, "users");
+        int items = CheckpointFormat.ReadDimension(reader, "items");
+        int factors = CheckpointFormat.ReadDimension(reader, "factors", 4096);
+        if ((long)users * factors > int.MaxValue || (long)items * factors > int.MaxValue)
+            throw new InvalidDataException($"Corrupt checkpoint: {users} users × {items} items × {factors} factors.");
+        var distance = (TransRecDistance)reader.ReadInt32();
+        if (!Enum.IsDefined(distance))
+            throw new InvalidDataException($"Corrupt checkpoint: distance {(int)distance}.");
+        float margin = reader.ReadSingle();
+        var itemPoints = CheckpointFormat.ReadFloats(reader, items * factors);
+        var itemBias = CheckpointFormat.ReadFloats(reader, items);
+        var translation = CheckpointFormat.ReadFloats(reader, factors);
+        var userTranslations = CheckpointFormat.ReadFloats(reader, users * factors);
+        var popularity = CheckpointFormat.ReadFloats(reader, items);
+        var lastItem = SequentialCheckpoint.ReadInts(reader, users, -1, items, "last items");
+        CheckpointFormat.ReadEnd(reader);
+        double foldInL2 = header.HyperParameters.TryGetValue("foldInL2", out var text)
+            && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value > 0
+            ? value
+            : TransRecOptions.Defaults.FoldInL2;
+        _model = new TransRecServingModel(users, items, factors, itemPoints, itemBias, translation, userTranslations, lastItem, popularity, distance,
+            margin, foldInL2);
+    }
+
+    /// <summary>Nothing native outlives <see cref="Fit"/>; the serving arrays are managed.</summary>
+    public void Dispose() => _model = null;
+}
