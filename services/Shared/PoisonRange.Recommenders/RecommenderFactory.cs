@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using PoisonRange.Recommenders.Baselines;
 using PoisonRange.Recommenders.Checkpoints;
 using PoisonRange.Recommenders.Factorization;
+using PoisonRange.Recommenders.Neural;
 using PoisonRange.Recommenders.Sequential;
 
 namespace PoisonRange.Recommenders;
@@ -36,6 +37,10 @@ public static class RecommenderFactory
         Register(Fpmc.Registration);
         Register(Gru4Rec.Registration);
         Register(TransRec.Registration);
+        Register(NeuMf.Registration);
+        Register(ItemAe.Registration);
+        Register(MultVae.Registration);
+        Register(Cml.Registration);
     }
 
     /// <summary>The registered kinds, sorted.</summary>
