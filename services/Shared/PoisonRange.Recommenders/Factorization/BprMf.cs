@@ -3,6 +3,7 @@ using System.Globalization;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
 using PoisonRange.Recommenders.Internal;
+using PoisonRange.Recommenders.Sequential;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -139,7 +140,7 @@ public sealed class BprMf : IRecommender
         {
             using var network = new BprMfNetwork(users, items, d, options.UseItemBias, options.L2);
             network.Initialize(initialUsers, initialItems);
-            using var optimizer = CreateOptimizer(network, options);
+            using var optimizer = new SequentialOptimizer(network.parameters(), options.Optimizer, options.LearningRate);
             network.train();
 
             int pairs = (int)pairCount;
@@ -173,13 +174,13 @@ public sealed class BprMf : IRecommender
                         cancellationToken.ThrowIfCancellationRequested();
                         int length = Math.Min(options.BatchSize, pairs - start);
                         using var batchScope = NewDisposeScope();
-                        optimizer.zero_grad();
+                        optimizer.ZeroGrad();
                         var loss = network.forward(
                             allUsers.narrow(0, start, length),
                             allPositives.narrow(0, start, length),
                             allNegatives.narrow(0, start, length));
                         loss.backward();
-                        optimizer.step();
+                        optimizer.Step();
                         lossSum += loss.item<float>() * (double)length;
                     }
                 }
@@ -201,13 +202,6 @@ public sealed class BprMf : IRecommender
             torch.set_num_threads(previousThreads);
         }
     }
-
-    private static optim.Optimizer CreateOptimizer(BprMfNetwork network, BprMfOptions options) => options.Optimizer switch
-    {
-        BprOptimizer.Adam => optim.Adam(network.parameters(), lr: options.LearningRate),
-        BprOptimizer.Sgd => optim.SGD(network.parameters(), options.LearningRate),
-        _ => throw new InvalidOperationException($"Unknown optimizer {options.Optimizer}."),
-    };
 
     /// <summary>A uniform draw from the items not in <paramref name="positives"/> (sorted, fewer than <paramref name="items"/>).</summary>
     private static int SampleNegative(DeterministicRandom rng, int[] positives, int items)

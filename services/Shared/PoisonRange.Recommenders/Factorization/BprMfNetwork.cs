@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using PoisonRange.Recommenders.Sequential;
 using static TorchSharp.torch;
 
 namespace PoisonRange.Recommenders.Factorization;
@@ -15,6 +16,7 @@ internal sealed class BprMfNetwork : nn.Module<Tensor, Tensor, Tensor, Tensor>
     private readonly Embedding _items;
     private readonly Embedding? _itemBias;
     private readonly double _l2;
+    private readonly ScalarCache _scalars = new();
 
     public BprMfNetwork(int users, int items, int factors, bool useItemBias, double l2)
         : base(nameof(BprMfNetwork))
@@ -32,20 +34,30 @@ internal sealed class BprMfNetwork : nn.Module<Tensor, Tensor, Tensor, Tensor>
     /// </summary>
     public override Tensor forward(Tensor users, Tensor positives, Tensor negatives)
     {
+        // Explicit scalars throughout (see ScalarCache).
+        Scalar one = _scalars.One, minusOne = _scalars.MinusOne;
         var p = _users.forward(users);
         var qi = _items.forward(positives);
         var qj = _items.forward(negatives);
-        var x = (p * (qi - qj)).sum(1);
-        var penalty = p.square().sum() + qi.square().sum() + qj.square().sum();
+        var x = p.mul(qi.add(qj, minusOne)).sum(1);
+        var penalty = SquaredNorm(p).add(SquaredNorm(qi), one).add(SquaredNorm(qj), one);
         if (_itemBias is not null)
         {
             var bi = _itemBias.forward(positives).squeeze(1);
             var bj = _itemBias.forward(negatives).squeeze(1);
-            x = x + bi - bj;
-            penalty = penalty + bi.square().sum() + bj.square().sum();
+            x = x.add(bi, one).add(bj, minusOne);
+            penalty = penalty.add(SquaredNorm(bi), one).add(SquaredNorm(bj), one);
         }
         long batch = users.shape[0];
-        return -nn.functional.logsigmoid(x).mean() + penalty * (_l2 / batch);
+        return nn.functional.logsigmoid(x).mean().neg().add(penalty, _scalars[_l2 / batch]);
+    }
+
+    private static Tensor SquaredNorm(Tensor t) => t.mul(t).sum();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _scalars.Dispose();
+        base.Dispose(disposing);
     }
 
     /// <summary>Sets the embeddings from row-major arrays (the seeded initialisation); biases start at zero.</summary>

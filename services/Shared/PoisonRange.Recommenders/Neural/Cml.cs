@@ -2,6 +2,8 @@ using System.Diagnostics;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
 using PoisonRange.Recommenders.Internal;
+using PoisonRange.Recommenders.Factorization;
+using PoisonRange.Recommenders.Sequential;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -79,7 +81,7 @@ public sealed class Cml : IRecommender
         using var threads = new TorchThreads(options.Threads);
         using var network = new CmlNetwork(users, items, options.Factors, options.Margin, options.UseRankWeight, options.CovarianceWeight);
         network.Initialize(rng);
-        using var optimizer = optim.Adam(network.parameters(), lr: options.LearningRate);
+        using var optimizer = new SequentialOptimizer(network.parameters(), BprOptimizer.Adam, options.LearningRate);
         network.train();
 
         var order = new int[pairs];
@@ -112,10 +114,10 @@ public sealed class Cml : IRecommender
                     cancellationToken.ThrowIfCancellationRequested();
                     int length = Math.Min(options.BatchSize, pairs - start);
                     using var batchScope = NewDisposeScope();
-                    optimizer.zero_grad();
+                    optimizer.ZeroGrad();
                     var loss = network.forward(allUsers.narrow(0, start, length), allPositives.narrow(0, start, length), allNegatives.narrow(0, start, length));
                     loss.backward();
-                    optimizer.step();
+                    optimizer.Step();
                     network.ProjectToBall();
                     lossSum += loss.item<float>() * (double)length;
                 }

@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using PoisonRange.Recommenders.Sequential;
 using static TorchSharp.torch;
 
 namespace PoisonRange.Recommenders.Neural;
@@ -18,6 +19,7 @@ internal sealed class CmlNetwork : nn.Module<Tensor, Tensor, Tensor, Tensor>
     private readonly bool _useRankWeight;
     private readonly double _covarianceWeight;
     private readonly int _itemCount;
+    private readonly ScalarCache _scalars = new();
 
     public CmlNetwork(int users, int items, int factors, double margin, bool useRankWeight, double covarianceWeight)
         : base(nameof(CmlNetwork))
@@ -39,19 +41,21 @@ internal sealed class CmlNetwork : nn.Module<Tensor, Tensor, Tensor, Tensor>
         // The hinge's gradient reaches only the closest sampled negative, so the U candidates are
         // ranked without autograd and only the closest one enters the graph (same loss and gradient,
         // a B × d graph instead of B × U × d).
+        // Explicit scalars throughout (see ScalarCache).
+        Scalar one = _scalars.One, minusOne = _scalars.MinusOne;
         Tensor closest, weight;
         long sampled = negatives.shape[1];
         using (no_grad())
         {
             var u0 = _users.forward(users);
-            var candidates = (u0.unsqueeze(1) - _items.forward(negatives)).square().sum(2);
+            var candidates = Squared(u0.unsqueeze(1) - _items.forward(negatives)).sum(2);
             closest = negatives.gather(1, candidates.argmin(1, keepdim: true)).squeeze(1);
             if (_useRankWeight)
             {
                 // Hsieh et al.: rank ≈ ⌊|I|·M/U⌋ with M of the U sampled negatives inside the margin; w = log(1 + rank).
-                var positive0 = (u0 - _items.forward(positives)).square().sum(1);
-                var impostors = (positive0.unsqueeze(1) + _margin - candidates).gt(0).to_type(ScalarType.Float32).sum(1);
-                weight = (impostors * ((double)_itemCount / sampled)).floor().log1p();
+                var positive0 = Squared(u0 - _items.forward(positives)).sum(1);
+                var impostors = positive0.unsqueeze(1).add(_scalars[_margin], one).add(candidates, minusOne).gt(_scalars[0.0]).to_type(ScalarType.Float32).sum(1);
+                weight = impostors.mul(_scalars[(double)_itemCount / sampled]).floor().log1p();
             }
             else
             {
@@ -60,17 +64,17 @@ internal sealed class CmlNetwork : nn.Module<Tensor, Tensor, Tensor, Tensor>
         }
         var u = _users.forward(users);
         var v = _items.forward(positives);
-        var positive = (u - v).square().sum(1);
-        var negative = (u - _items.forward(closest)).square().sum(1);
-        var hinge = (positive + _margin - negative).relu() * weight;
+        var positive = Squared(u - v).sum(1);
+        var negative = Squared(u - _items.forward(closest)).sum(1);
+        var hinge = positive.add(_scalars[_margin], one).add(negative, minusOne).relu().mul(weight);
         var loss = hinge.mean();
         if (_covarianceWeight > 0)
         {
             var points = cat([u, v], 0);
             long count = points.shape[0];
             var centred = points - points.mean([0L], keepdim: true);
-            var covariance = centred.t().matmul(centred) / count;
-            loss = loss + (covariance.square().sum() - covariance.diagonal().square().sum()) * (_covarianceWeight / count);
+            var covariance = centred.t().matmul(centred).mul(_scalars[1.0 / count]);
+            loss = loss.add(Squared(covariance).sum().add(Squared(covariance.diagonal()).sum(), minusOne), _scalars[_covarianceWeight / count]);
         }
         return loss;
     }
@@ -91,8 +95,16 @@ internal sealed class CmlNetwork : nn.Module<Tensor, Tensor, Tensor, Tensor>
         foreach (var table in new[] { _users, _items })
         {
             var weight = table.weight!;
-            weight.div_(weight.square().sum(1, keepdim: true).sqrt().clamp_min(1.0));
+            weight.div_(Squared(weight).sum(1, keepdim: true).sqrt().clamp_min(_scalars.One));
         }
+    }
+
+    private static Tensor Squared(Tensor t) => t.mul(t);
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _scalars.Dispose();
+        base.Dispose(disposing);
     }
 
     public (float[] Users, float[] Items) Export() => (NeuralTraining.Export(_users.weight!), NeuralTraining.Export(_items.weight!));

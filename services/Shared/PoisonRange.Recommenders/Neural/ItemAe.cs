@@ -2,6 +2,8 @@ using System.Diagnostics;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
 using PoisonRange.Recommenders.Internal;
+using PoisonRange.Recommenders.Factorization;
+using PoisonRange.Recommenders.Sequential;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -85,7 +87,7 @@ public sealed class ItemAe : IRecommender
         using var threads = new TorchThreads(options.Threads);
         using var network = new ItemAeNetwork(users, hidden, options.LatentDim, options.PositiveWeight);
         network.Initialize(rng);
-        using var optimizer = optim.Adam(network.parameters(), lr: options.LearningRate, weight_decay: options.L2);
+        using var optimizer = new SequentialOptimizer(network.parameters(), BprOptimizer.Adam, options.LearningRate, options.L2);
         network.train();
 
         var order = new long[items];
@@ -106,10 +108,10 @@ public sealed class ItemAe : IRecommender
                         cancellationToken.ThrowIfCancellationRequested();
                         int size = Math.Min(options.BatchSize, items - start);
                         using var batchScope = NewDisposeScope();
-                        optimizer.zero_grad();
+                        optimizer.ZeroGrad();
                         var loss = network.forward(data.index_select(0, shuffled.narrow(0, start, size)));
                         loss.backward();
-                        optimizer.step();
+                        optimizer.Step();
                         lossSum += loss.item<float>() * (double)size;
                     }
                 }

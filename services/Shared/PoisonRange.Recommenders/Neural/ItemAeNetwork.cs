@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using PoisonRange.Recommenders.Sequential;
 using static TorchSharp.torch;
 
 namespace PoisonRange.Recommenders.Neural;
@@ -17,6 +18,7 @@ internal sealed class ItemAeNetwork : nn.Module<Tensor, Tensor>
     private readonly Linear _decoder;
     private readonly Linear _output;
     private readonly double _positiveWeight;
+    private readonly ScalarCache _scalars = new();
 
     public ItemAeNetwork(int users, int hidden, int latent, double positiveWeight) : base(nameof(ItemAeNetwork))
     {
@@ -32,8 +34,16 @@ internal sealed class ItemAeNetwork : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor columns)
     {
         var reconstruction = _output.forward(Codes(columns));
-        var weights = columns * (_positiveWeight - 1) + 1;
-        return (weights * (columns - reconstruction).square()).sum(1).mean();
+        // Explicit scalars (see ScalarCache).
+        var weights = columns.mul(_scalars[_positiveWeight - 1]).add(_scalars.One, _scalars.One);
+        var error = columns - reconstruction;
+        return weights.mul(error).mul(error).sum(1).mean();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _scalars.Dispose();
+        base.Dispose(disposing);
     }
 
     /// <summary>The items' codes h_i (batch × hidden), the input of the output layer.</summary>

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
 using PoisonRange.Recommenders.Internal;
+using PoisonRange.Recommenders.Factorization;
+using PoisonRange.Recommenders.Sequential;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -79,7 +81,7 @@ public sealed class MultVae : IRecommender
         using var threads = new TorchThreads(options.Threads);
         using var network = new MultVaeNetwork(items, options.HiddenDim, latent);
         network.Initialize(rng);
-        using var optimizer = optim.Adam(network.parameters(), lr: options.LearningRate, weight_decay: options.L2);
+        using var optimizer = new SequentialOptimizer(network.parameters(), BprOptimizer.Adam, options.LearningRate, options.L2);
         network.train();
 
         int batchesPerEpoch = (trainable.Length + options.BatchSize - 1) / options.BatchSize;
@@ -116,14 +118,14 @@ public sealed class MultVae : IRecommender
                 double beta = options.BetaCap * Math.Min(1.0, step / annealSteps);
 
                 using var scope = NewDisposeScope();
-                optimizer.zero_grad();
+                optimizer.ZeroGrad();
                 var loss = network.forward(
                     tensor(buffer.Input).reshape(size, items),
                     tensor(buffer.Target).reshape(size, items),
                     tensor(buffer.Noise).reshape(size, latent),
                     tensor((float)beta));
                 loss.backward();
-                optimizer.step();
+                optimizer.Step();
                 lossSum += loss.item<float>() * (double)size;
                 step++;
             }

@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using PoisonRange.Recommenders.Sequential;
 using static TorchSharp.torch;
 
 namespace PoisonRange.Recommenders.Neural;
@@ -17,6 +18,7 @@ internal sealed class MultVaeNetwork : nn.Module<Tensor, Tensor, Tensor, Tensor,
     private readonly Linear _decoder;
     private readonly Linear _decoderOut;
     private readonly int _latent;
+    private readonly ScalarCache _scalars = new();
 
     public MultVaeNetwork(int items, int hidden, int latent) : base(nameof(MultVaeNetwork))
     {
@@ -38,11 +40,19 @@ internal sealed class MultVaeNetwork : nn.Module<Tensor, Tensor, Tensor, Tensor,
         var stats = _encoderOut.forward(h);
         var mu = stats.narrow(1, 0, _latent);
         var logVar = stats.narrow(1, _latent, _latent);
-        var z = mu + noise * (logVar * 0.5).exp();
+        // Explicit scalars (see ScalarCache).
+        Scalar one = _scalars.One, minusOne = _scalars.MinusOne;
+        var z = mu.add(noise.mul(logVar.mul(_scalars[0.5]).exp()), one);
         var logits = _decoderOut.forward(_decoder.forward(z).tanh());
         var logLikelihood = (logits.log_softmax(1) * target).sum(1).mean();
-        var kl = ((logVar.exp() + mu.square() - 1 - logVar) * 0.5).sum(1).mean();
-        return -logLikelihood + beta * kl;
+        var kl = logVar.exp().add(mu.mul(mu), one).add(_scalars.One, minusOne).add(logVar, minusOne).mul(_scalars[0.5]).sum(1).mean();
+        return logLikelihood.neg().add(beta.mul(kl), one);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _scalars.Dispose();
+        base.Dispose(disposing);
     }
 
     /// <summary>Sets the weights (Glorot uniform) and biases (normal, std 0.001) from seeded arrays, as Liang et al. initialise.</summary>

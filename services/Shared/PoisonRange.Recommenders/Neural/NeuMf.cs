@@ -2,6 +2,8 @@ using System.Diagnostics;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
 using PoisonRange.Recommenders.Internal;
+using PoisonRange.Recommenders.Factorization;
+using PoisonRange.Recommenders.Sequential;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -77,7 +79,7 @@ public sealed class NeuMf : IRecommender
         using var threads = new TorchThreads(options.Threads);
         using var network = new NeuMfNetwork(users, items, options.Factors, options.MlpEmbedding, layers, options.L2);
         network.Initialize(rng);
-        using var optimizer = optim.Adam(network.parameters(), lr: options.LearningRate);
+        using var optimizer = new SequentialOptimizer(network.parameters(), BprOptimizer.Adam, options.LearningRate);
         network.train();
 
         var order = new int[pairs];
@@ -116,10 +118,10 @@ public sealed class NeuMf : IRecommender
                     cancellationToken.ThrowIfCancellationRequested();
                     int length = Math.Min(step, examples - start);
                     using var batchScope = NewDisposeScope();
-                    optimizer.zero_grad();
+                    optimizer.ZeroGrad();
                     var loss = network.forward(allUsers.narrow(0, start, length), allItems.narrow(0, start, length), allLabels.narrow(0, start, length));
                     loss.backward();
-                    optimizer.step();
+                    optimizer.Step();
                     lossSum += loss.item<float>() * (double)length;
                 }
             }

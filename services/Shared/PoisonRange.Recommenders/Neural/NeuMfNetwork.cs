@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using PoisonRange.Recommenders.Sequential;
 using static TorchSharp.torch;
 
 namespace PoisonRange.Recommenders.Neural;
@@ -19,6 +20,7 @@ internal sealed class NeuMfNetwork : nn.Module<Tensor, Tensor, Tensor, Tensor>
     private readonly ModuleList<Linear> _layers;
     private readonly Linear _output;
     private readonly double _l2;
+    private readonly ScalarCache _scalars = new();
 
     public NeuMfNetwork(int users, int items, int factors, int mlpEmbedding, IReadOnlyList<int> layers, double l2)
         : base(nameof(NeuMfNetwork))
@@ -49,16 +51,25 @@ internal sealed class NeuMfNetwork : nn.Module<Tensor, Tensor, Tensor, Tensor>
         var qm = _itemMlp.forward(items);
         var mlp = cat([pm, qm], 1);
         foreach (var layer in _layers) mlp = layer.forward(mlp).relu();
-        penalty = pu.square().sum() + qi.square().sum() + pm.square().sum() + qm.square().sum();
+        Scalar one = _scalars.One;
+        penalty = SquaredNorm(pu).add(SquaredNorm(qi), one).add(SquaredNorm(pm), one).add(SquaredNorm(qm), one);
         return _output.forward(cat([pu * qi, mlp], 1)).squeeze(1);
     }
+
+    private static Tensor SquaredNorm(Tensor t) => t.mul(t).sum();
 
     /// <summary>mean BCE(σ(logit), label) + λ · mean over the batch of the touched embeddings' squared norms.</summary>
     public override Tensor forward(Tensor users, Tensor items, Tensor labels)
     {
         var logits = Logits(users, items, out var penalty);
         long batch = users.shape[0];
-        return nn.functional.binary_cross_entropy_with_logits(logits, labels) + penalty * (_l2 / batch);
+        return nn.functional.binary_cross_entropy_with_logits(logits, labels).add(penalty, _scalars[_l2 / batch]);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _scalars.Dispose();
+        base.Dispose(disposing);
     }
 
     /// <summary>
