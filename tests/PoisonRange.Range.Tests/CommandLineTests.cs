@@ -33,6 +33,17 @@ public class CommandLineTests
     }
 
     [Fact]
+    public async Task Models_lists_every_registered_kind_with_its_hyper_parameters()
+    {
+        var (code, output, err) = await Run("models");
+        Assert.Equal(0, code);
+        Assert.Equal("", err);
+        foreach (var kind in new[] { "bprmf", "fpmc", "gru4rec", "transrec", "neumf", "wrmf", "wrmf-sgd", "itemae", "multvae", "cml", "itemcf", "mf", "rwr", "poprec" })
+            Assert.Contains(kind, output);
+        Assert.Contains("restartProbability", output);
+    }
+
+    [Fact]
     public async Task Unknown_option_is_one_line_and_exit_2()
     {
         var (code, _, err) = await Run("exercise", "--bogus");

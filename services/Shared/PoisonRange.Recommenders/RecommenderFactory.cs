@@ -41,6 +41,11 @@ public static class RecommenderFactory
         Register(ItemAe.Registration);
         Register(MultVae.Registration);
         Register(Cml.Registration);
+        Register(Classical.Wrmf.Registration);
+        Register(Classical.WrmfSgd.Registration);
+        Register(Classical.ItemCf.Registration);
+        Register(Classical.RatingMf.Registration);
+        Register(Classical.Rwr.Registration);
     }
 
     /// <summary>The registered kinds, sorted.</summary>

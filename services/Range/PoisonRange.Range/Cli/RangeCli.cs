@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Grpc.Core;
 using PoisonRange.Client.Profiles;
 using PoisonRange.Contracts.Attacker.V1;
+using PoisonRange.Recommenders;
 using PoisonRange.Range.Embedded;
 using PoisonRange.Range.Exercise;
 using PoisonRange.Range.Reports;
@@ -155,6 +156,19 @@ public static class RangeCli
             return Ok;
         }));
         root.Add(strategies);
+
+        // models
+        var models = new Command("models", "List the recommender kinds a scenario may name as the victim, with their hyper-parameters.");
+        models.SetAction((r, ct) => Guard(context, r, ct, () =>
+        {
+            var console = CreateConsole(context);
+            var table = new Table().AddColumn("kind").AddColumn("description").AddColumn("hyper-parameters");
+            foreach (var registration in RecommenderFactory.Registrations)
+                table.AddRow(Markup.Escape(registration.Kind), Markup.Escape(registration.Description), Markup.Escape(string.Join(", ", registration.HyperParameterNames)));
+            console.Write(table);
+            return Task.FromResult(Ok);
+        }));
+        root.Add(models);
         return root;
     }
 

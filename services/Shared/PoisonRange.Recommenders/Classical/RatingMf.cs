@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using PoisonRange.Data;
+using PoisonRange.Recommenders.Checkpoints;
+using PoisonRange.Recommenders.Internal;
+
+namespace PoisonRange.Recommenders.Classical;
+
+/// <summary>
+/// Explicit-rating matrix factorisation as attacked by Fang et al. (WWW 2020), Eq. 1:
+/// <code>
+/// min_{X,Y} Σ_{(u,i)∈E} (r_ui − x_uᵀy_i)² + λ(Σ_u ‖x_u‖² + Σ_i ‖y_i‖²),   r̂_ui = x_uᵀy_i
+/// </code>
+/// over the observed ratings only (no biases: the paper has none), trained by exact alternating
+/// least squares (<see cref="AlternatingLeastSquares"/>). Top-N ranks the unseen items by
+/// predicted rating. Datasets without ratings (or <see cref="RatingMfOptions.UseRatings"/> =
+/// false) use r = 1 for every observed pair; a pair seen several times takes the mean of its
+/// ratings. Items nobody rated keep a zero vector and predict 0.
+/// </summary>
+/// <remarks>
+/// <para><b>Fold-in.</b> The regularised least-squares user solve of Eq. 1 with the item vectors
+/// fixed, (Σ_{i∈H} y_i y_iᵀ + λI) x = Σ_{i∈H} r_i y_i, the paper's own optimality condition
+/// (its Eq. 17). A history carries no ratings, so each item i gets its mean training rating as
+/// r_i (the global mean for items nobody rated): a constant would tell the solve that the user
+/// likes every history item equally much, which drags a history of well-liked items towards the
+/// items whose ratings it resembles least. Without ratings (implicit data, or
+/// <see cref="RatingMfOptions.UseRatings"/> = false) every r_i is 1 and a training user's own
+/// history folds in to exactly its trained vector. An empty history scores by popularity.</para>
+/// <para><b>Determinism.</b> Rows are solved independently in double precision; the result
+/// depends on the seed only, not on the thread count.</para>
+/// </remarks>
+public sealed class RatingMf : IRecommender
+{
+    public const string KindName = "mf";
+    private const int BodyVersion = 1;
+    private static readonly string[] FactoryArguments = [nameof(RatingMfOptions.Seed), nameof(RatingMfOptions.Threads)];
+
+    private volatile RidgeFactorServing? _model;
+
+    public RatingMf(RatingMfOptions? options = null)
+    {
+        Options = options ?? new RatingMfOptions();
+    }
+
+    /// <summary>The settings this model trains with.</summary>
+    public RatingMfOptions Options { get; }
+
+    internal static RecommenderRegistration Registration { get; } = new(
+        KindName,
+        "explicit-rating matrix factorisation, squared error on observed ratings, trained by ALS (Fang et al. 2020, Eq. 1)",
+        OptionsBinder.NamesOf<RatingMfOptions>(FactoryArguments),
+        (hyperParameters, seed, threads) =>
+            new RatingMf(OptionsBinder.Bind(KindName, new RatingMfOptions(), hyperParameters, FactoryArguments) with { Seed = seed, Threads = threads }),
+        (header, reader, threads) =>
+        {
+            var options = OptionsBinder.Bind(KindName, new RatingMfOptions(), header.HyperParameters, FactoryArguments) with { Seed = header.Seed, Threads = threads };
+            var model = new RatingMf(options);
+            model._model = ClassicalCheckpoint.ReadRidgeFactors(reader);
+            CheckpointFormat.ReadEnd(reader);
+            return model;
+        });
+
+    public string Kind => KindName;
+    public int ItemCount => _model?.Items ?? 0;
+    public int UserCount => _model?.Users ?? 0;
+
+    /// <summary>The latent dimension of the trained or loaded model (0 before).</summary>
+    public int Factors => _model?.Factors ?? 0;
+
+    /// <summary>The mean training rating (the fold-in rating of items nobody rated).</summary>
+    public double MeanRating => _model?.FoldInRule.Target ?? 0;
+
+    /// <summary>The rating a folded-in history assumes for <paramref name="item"/>: its mean training rating.</summary>
+    public double FoldInRating(int item)
+    {
+        var model = RequireModel();
+        if ((uint)item >= (uint)model.Items)
+            throw new ArgumentOutOfRangeException(nameof(item), item, $"Item {item} is outside 0..{model.Items - 1}.");
+        return model.ItemTargets?[item] ?? model.FoldInRule.Target;
+    }
+
+    /// <summary>A copy of user <paramref name="user"/>'s vector.</summary>
+    public float[] GetUserVector(int user)
+    {
+        var model = RequireModel();
+        if ((uint)user >= (uint)model.Users)
+            throw new ArgumentOutOfRangeException(nameof(user), user, $"User {user} is outside 0..{model.Users - 1}.");
+        return model.UserFactors.AsSpan(user * model.Factors, model.Factors).ToArray();
+    }
+
+    /// <summary>A copy of the item vectors (items × d, row-major).</summary>
+    public float[] GetItemFactors() => (float[])RequireModel().ItemFactors.Clone();
+
+    /// <summary>Writes the folded-in vector of an unseen history; false (and zeros) when the history is empty.</summary>
+    public bool FoldIn(ReadOnlySpan<int> history, Span<float> userVector) => RequireModel().FoldIn(history, userVector);
+
+    public void Fit(InteractionDataset train, IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        if (train.ItemCount == 0 || train.UserCount == 0)
+            throw new ArgumentException($"Cannot train on {train}: it needs at least one user and one item.", nameof(train));
+        cancellationToken.ThrowIfCancellationRequested();
+
+        var stopwatch = Stopwatch.StartNew();
+        var options = Options;
+        int d = options.Factors;
+        var matrix = InteractionMatrix.FromDataset(train, options.UseRatings ? CellValue.MeanRating : CellValue.One);
+        var rng = new DeterministicRandom(options.Seed);
+        var userFactors = AlternatingLeastSquares.RandomFactors(rng, matrix.Users, d, options.InitStd);
+        var itemFactors = AlternatingLeastSquares.RandomFactors(rng, matrix.Items, d, options.InitStd);
+        var objective = new AlternatingLeastSquares.Objective(UseGram: false, ExtraWeight: 1, TargetScale: 1, Lambda: options.L2);
+
+        for (int epoch = 0; epoch < options.Epochs; epoch++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            AlternatingLeastSquares.SolveSide(matrix.Items, matrix.ItemOffsets, matrix.ItemUsers, matrix.ItemValues,
+                userFactors, matrix.Users, d, objective, itemFactors, options.Threads, cancellationToken);
+            AlternatingLeastSquares.SolveSide(matrix.Users, matrix.UserOffsets, matrix.UserItems, matrix.UserValues,
+                itemFactors, matrix.Items, d, objective, userFactors, options.Threads, cancellationToken);
+            if (progress is not null)
+            {
+                // Loss: Eq. 1's objective divided by the number of observed pairs.
+                double loss = AlternatingLeastSquares.Loss(matrix, userFactors, itemFactors, d, objective, options.Threads);
+                progress.Report(new TrainProgress(epoch + 1, options.Epochs, loss / Math.Max(1, matrix.Count), stopwatch.Elapsed));
+            }
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        var (mean, itemMeans) = FoldInRatings(matrix);
+        var rule = new RidgeFoldIn(GramWeight: 0, ExtraWeight: 1, Target: mean, Lambda: options.L2);
+        _model = new RidgeFactorServing(matrix.Users, matrix.Items, d, userFactors, itemFactors, ClassicalCheckpoint.Popularity(train), rule, itemMeans);
+    }
+
+    /// <summary>
+    /// The ratings a folded-in history assumes: per item, its mean training rating (the global
+    /// mean for items nobody rated); null per-item values when every rating is the same.
+    /// </summary>
+    private static (double Mean, float[]? ItemMeans) FoldInRatings(InteractionMatrix matrix)
+    {
+        double mean = matrix.MeanValue();
+        if (matrix.UserValues.All(v => v == matrix.UserValues[0])) return (mean, null);
+        var itemMeans = new float[matrix.Items];
+        for (int i = 0; i < matrix.Items; i++)
+        {
+            var values = matrix.ValuesOfItem(i);
+            double sum = 0;
+            foreach (var v in values) sum += v;
+            itemMeans[i] = values.Length == 0 ? (float)mean : (float)(sum / values.Length);
+        }
+        return (mean, itemMeans);
+    }
+
+    public void ScoreUser(int user, Span<float> scores) => RequireModel().ScoreUser(user, scores);
+
+    public void ScoreHistory(ReadOnlySpan<int> history, Span<float> scores) => RequireModel().ScoreHistory(history, scores);
+
+    private RidgeFactorServing RequireModel() => _model ?? throw new InvalidOperationException("RatingMf is not fitted or loaded.");
+
+    /// <summary>Header, then the ridge-factor body (see <see cref="ClassicalCheckpoint.WriteRidgeFactors"/>).</summary>
+    public void Save(Stream stream)
+    {
+        var model = RequireModel();
+        using var writer = CheckpointFormat.CreateWriter(stream);
+        CheckpointFormat.WriteHeader(writer, new CheckpointHeader(KindName, BodyVersion, Options.Seed, OptionsBinder.ToDictionary(Options, FactoryArguments)));
+        ClassicalCheckpoint.WriteRidgeFactors(writer, model);
+        CheckpointFormat.WriteEnd(writer);
+    }
+
+    /// <summary>Restores the vectors and fold-in rule of a checkpoint; the model keeps its own options for later fits.</summary>
+    public void Load(Stream stream)
+    {
+        using var reader = CheckpointFormat.CreateReader(stream);
+        CheckpointFormat.ReadHeader(reader, KindName, BodyVersion);
+        var model = ClassicalCheckpoint.ReadRidgeFactors(reader);
+        CheckpointFormat.ReadEnd(reader);
+        _model = model;
+    }
+
+    public void Dispose() => _model = null;
+}

@@ -1,0 +1,188 @@
+using System.Diagnostics;
+using PoisonRange.Data;
+using PoisonRange.Recommenders.Checkpoints;
+using PoisonRange.Recommenders.Internal;
+using PoisonRange.Recommenders.Factorization;
+using PoisonRange.Recommenders.Sequential;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PoisonRange.Recommenders.Classical;
+
+/// <summary>
+/// WRMF trained by gradient descent (Tang et al., RecSys 2020, §3: "WRMF+SGD", optimised with
+/// Adam; the surrogate of their bi-level attack, whose training steps can be unrolled). It
+/// minimises the same full-matrix weighted squared loss as <see cref="Wrmf"/>,
+/// <code>
+/// L = Σ_{u,i} c_ui (x_ui − p_u·q_i)² + λ(‖P‖² + ‖Q‖²),   c_ui = w observed, 1 missing,
+/// </code>
+/// over every cell (no sampling of zeros), by Adam on batches of users in TorchSharp; each batch
+/// evaluates its rows exactly through the item Gram matrix (see <see cref="WrmfSgdNetwork"/>),
+/// O(|I|·d² + nnz_B·d) per step. s(u, i) = p_u·q_i.
+/// </summary>
+/// <remarks>
+/// <para><b>Fold-in.</b> The closed-form ALS user solve with the trained item vectors fixed,
+/// (QᵀQ + (w − 1)Σ_{i∈H} q_i q_iᵀ + λI) p = w Σ_{i∈H} q_i: the exact minimiser of L over a new
+/// user's vector (the same rule as <see cref="Wrmf"/>). Order and repeats do not matter; an empty
+/// history scores by training popularity.</para>
+/// <para><b>Determinism.</b> The initialisation and the batch order come from the seeded
+/// generator, and libtorch runs with <see cref="WrmfSgdOptions.Threads"/> intra-op threads (set
+/// for the duration of <see cref="Fit"/>). After fit or load the parameters live in plain arrays
+/// and scoring never touches TorchSharp. A failed or cancelled fit keeps the previous model.</para>
+/// </remarks>
+public sealed class WrmfSgd : IRecommender
+{
+    public const string KindName = "wrmf-sgd";
+    private const int BodyVersion = 1;
+    private static readonly string[] FactoryArguments = [nameof(WrmfSgdOptions.Seed), nameof(WrmfSgdOptions.Threads)];
+
+    private volatile RidgeFactorServing? _model;
+
+    public WrmfSgd(WrmfSgdOptions? options = null)
+    {
+        Options = options ?? new WrmfSgdOptions();
+    }
+
+    /// <summary>The settings this model trains with.</summary>
+    public WrmfSgdOptions Options { get; }
+
+    internal static RecommenderRegistration Registration { get; } = new(
+        KindName,
+        "weighted matrix factorisation (full-matrix WRMF loss) trained by Adam (Tang et al. 2020, WRMF+SGD)",
+        OptionsBinder.NamesOf<WrmfSgdOptions>(FactoryArguments),
+        (hyperParameters, seed, threads) =>
+            new WrmfSgd(OptionsBinder.Bind(KindName, new WrmfSgdOptions(), hyperParameters, FactoryArguments) with { Seed = seed, Threads = threads }),
+        (header, reader, threads) =>
+        {
+            var options = OptionsBinder.Bind(KindName, new WrmfSgdOptions(), header.HyperParameters, FactoryArguments) with { Seed = header.Seed, Threads = threads };
+            var model = new WrmfSgd(options);
+            model._model = ClassicalCheckpoint.ReadRidgeFactors(reader);
+            CheckpointFormat.ReadEnd(reader);
+            return model;
+        });
+
+    public string Kind => KindName;
+    public int ItemCount => _model?.Items ?? 0;
+    public int UserCount => _model?.Users ?? 0;
+
+    /// <summary>The latent dimension of the trained or loaded model (0 before).</summary>
+    public int Factors => _model?.Factors ?? 0;
+
+    /// <summary>A copy of user <paramref name="user"/>'s vector.</summary>
+    public float[] GetUserVector(int user)
+    {
+        var model = RequireModel();
+        if ((uint)user >= (uint)model.Users)
+            throw new ArgumentOutOfRangeException(nameof(user), user, $"User {user} is outside 0..{model.Users - 1}.");
+        return model.UserFactors.AsSpan(user * model.Factors, model.Factors).ToArray();
+    }
+
+    /// <summary>A copy of the item vectors (items × d, row-major).</summary>
+    public float[] GetItemFactors() => (float[])RequireModel().ItemFactors.Clone();
+
+    /// <summary>Writes the folded-in vector of an unseen history; false (and zeros) when the history is empty.</summary>
+    public bool FoldIn(ReadOnlySpan<int> history, Span<float> userVector) => RequireModel().FoldIn(history, userVector);
+
+    public void Fit(InteractionDataset train, IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        if (train.ItemCount == 0 || train.UserCount == 0)
+            throw new ArgumentException($"Cannot train on {train}: it needs at least one user and one item.", nameof(train));
+        cancellationToken.ThrowIfCancellationRequested();
+
+        var stopwatch = Stopwatch.StartNew();
+        var options = Options;
+        int d = options.Factors;
+        var matrix = InteractionMatrix.FromDataset(train, CellValue.One);
+        int users = matrix.Users, items = matrix.Items;
+        var rng = new DeterministicRandom(options.Seed);
+        var initialUsers = AlternatingLeastSquares.RandomFactors(rng, users, d, options.InitStd);
+        var initialItems = AlternatingLeastSquares.RandomFactors(rng, items, d, options.InitStd);
+
+        int previousThreads = torch.get_num_threads();
+        torch.set_num_threads(options.Threads);
+        try
+        {
+            using var network = new WrmfSgdNetwork(users, items, d, options.PositiveWeight, options.L2);
+            network.Initialize(initialUsers, initialItems);
+            using var optimizer = new SequentialOptimizer(network.parameters(), BprOptimizer.Adam, options.LearningRate);
+            network.train();
+
+            var order = new int[users];
+            for (int u = 0; u < users; u++) order[u] = u;
+            var rows = new List<long>();
+            var cells = new List<long>();
+            for (int epoch = 0; epoch < options.Epochs; epoch++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                rng.Shuffle(order.AsSpan());
+                double lossSum = 0;
+                for (int start = 0; start < users; start += options.BatchSize)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    int length = Math.Min(options.BatchSize, users - start);
+                    var batch = new long[length];
+                    rows.Clear();
+                    cells.Clear();
+                    for (int b = 0; b < length; b++)
+                    {
+                        int u = order[start + b];
+                        batch[b] = u;
+                        foreach (var i in matrix.ItemsOf(u))
+                        {
+                            rows.Add(b);
+                            cells.Add(i);
+                        }
+                    }
+                    using var scope = NewDisposeScope();
+                    optimizer.ZeroGrad();
+                    var loss = network.forward(tensor(batch), tensor(rows.ToArray()), tensor(cells.ToArray()));
+                    loss.backward();
+                    optimizer.Step();
+                    lossSum += loss.item<float>();
+                }
+                // Loss: the epoch's summed batch objectives divided by the number of observed pairs.
+                progress?.Report(new TrainProgress(epoch + 1, options.Epochs, lossSum / Math.Max(1, matrix.Count), stopwatch.Elapsed));
+            }
+
+            network.eval();
+            var (userFactors, itemFactors) = network.Export();
+            cancellationToken.ThrowIfCancellationRequested();
+            _model = new RidgeFactorServing(users, items, d, userFactors, itemFactors, ClassicalCheckpoint.Popularity(train),
+                Wrmf.FoldInOf(options.PositiveWeight, options.L2));
+        }
+        finally
+        {
+            torch.set_num_threads(previousThreads);
+        }
+    }
+
+    public void ScoreUser(int user, Span<float> scores) => RequireModel().ScoreUser(user, scores);
+
+    public void ScoreHistory(ReadOnlySpan<int> history, Span<float> scores) => RequireModel().ScoreHistory(history, scores);
+
+    private RidgeFactorServing RequireModel() => _model ?? throw new InvalidOperationException("WrmfSgd is not fitted or loaded.");
+
+    /// <summary>Header, then the ridge-factor body (see <see cref="ClassicalCheckpoint.WriteRidgeFactors"/>).</summary>
+    public void Save(Stream stream)
+    {
+        var model = RequireModel();
+        using var writer = CheckpointFormat.CreateWriter(stream);
+        CheckpointFormat.WriteHeader(writer, new CheckpointHeader(KindName, BodyVersion, Options.Seed, OptionsBinder.ToDictionary(Options, FactoryArguments)));
+        ClassicalCheckpoint.WriteRidgeFactors(writer, model);
+        CheckpointFormat.WriteEnd(writer);
+    }
+
+    /// <summary>Restores the vectors and fold-in rule of a checkpoint; the model keeps its own options for later fits.</summary>
+    public void Load(Stream stream)
+    {
+        using var reader = CheckpointFormat.CreateReader(stream);
+        CheckpointFormat.ReadHeader(reader, KindName, BodyVersion);
+        var model = ClassicalCheckpoint.ReadRidgeFactors(reader);
+        CheckpointFormat.ReadEnd(reader);
+        _model = model;
+    }
+
+    /// <summary>Nothing native outlives <see cref="Fit"/>; the serving arrays are managed.</summary>
+    public void Dispose() => _model = null;
+}
