@@ -47,6 +47,12 @@ public static class DockerEngine
             using var client = CreateClient();
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             client.System.PingAsync(timeout.Token).GetAwaiter().GetResult();
+            // Testcontainers speaks API 1.44 unless told otherwise; older engines (Debian 12's
+            // docker.io 20.10 speaks 1.41) answer every call with "client version is too new".
+            var engine = client.System.GetVersionAsync(timeout.Token).GetAwaiter().GetResult();
+            if (Version.TryParse(engine.APIVersion, out var api) && api < new Version(1, 44)
+                && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DOCKER_API_VERSION")))
+                Environment.SetEnvironmentVariable("DOCKER_API_VERSION", engine.APIVersion);
             foreach (var image in new[] { ProjectImage, RedisImage })
             {
                 try

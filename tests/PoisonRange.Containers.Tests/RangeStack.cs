@@ -24,7 +24,7 @@ public sealed class RangeStack : IAsyncLifetime
     /// <summary>The injector's own pace (calls per second), so that a test can act mid-injection.</summary>
     public const int InjectorCallsPerSecond = 25;
 
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(2);
 
     private INetwork? _network;
     private IContainer? _platformRedis;
@@ -32,9 +32,12 @@ public sealed class RangeStack : IAsyncLifetime
     private IContainer? _platform;
     private IContainer? _agent;
     private IContainer? _injector;
+    private readonly Dictionary<IContainer, GrpcServing> _probes = [];
 
     static RangeStack()
     {
+        // Probes the engine first: that settles the API version Testcontainers must speak.
+        _ = DockerEngine.UnavailableReason;
         // The resource reaper is an image from a registry; the fixture removes what it starts.
         TestcontainersSettings.ResourceReaperEnabled = false;
     }
@@ -72,7 +75,7 @@ public sealed class RangeStack : IAsyncLifetime
             ["Store__Kind"] = "redis",
             ["Store__Redis"] = "platform-redis:6379",
         }, RefereePort);
-        await _platform.StartAsync();
+        await StartAsync(_platform);
 
         var attacker = new Dictionary<string, string>
         {
@@ -87,7 +90,20 @@ public sealed class RangeStack : IAsyncLifetime
             ["Platform__RateLimitPerSecond"] = InjectorCallsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Platform__RetryMaxAttempts"] = "8",
         });
-        await Task.WhenAll(_agent.StartAsync(), _injector.StartAsync());
+        await Task.WhenAll(StartAsync(_agent), StartAsync(_injector));
+    }
+
+    /// <summary>Starts a service container; a start that times out says what the probe saw and what the container wrote.</summary>
+    private async Task StartAsync(IContainer container)
+    {
+        try
+        {
+            await container.StartAsync();
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{container.Name} did not become healthy: last probe {_probes[container].LastAnswer}\n{await LogsAsync(container)}", e);
+        }
     }
 
     private IContainer Redis(string alias) =>
@@ -101,6 +117,7 @@ public sealed class RangeStack : IAsyncLifetime
 
     private IContainer Service(string alias, int port, string[] command, Dictionary<string, string> environment, int? extraPort = null)
     {
+        var probe = new GrpcServing(port);
         var builder = new ContainerBuilder(DockerEngine.ProjectImage)
             .WithName($"{_network!.Name}-{alias}")
             .WithNetwork(_network)
@@ -108,9 +125,11 @@ public sealed class RangeStack : IAsyncLifetime
             .WithCommand(command)
             .WithEnvironment(environment)
             .WithPortBinding(port, true)
-            .WithWaitStrategy(Wait.ForUnixContainer().AddCustomWaitStrategy(new GrpcServing(port), o => o.WithTimeout(StartTimeout)));
+            .WithWaitStrategy(Wait.ForUnixContainer().AddCustomWaitStrategy(probe, o => o.WithTimeout(StartTimeout)));
         if (extraPort is { } p) builder = builder.WithPortBinding(p, true);
-        return builder.Build();
+        var container = builder.Build();
+        _probes[container] = probe;
+        return container;
     }
 
     /// <summary>Kills the platform's process at once (SIGKILL through the engine), as a crash would.</summary>
@@ -128,7 +147,7 @@ public sealed class RangeStack : IAsyncLifetime
     }
 
     /// <summary>Starts the same platform container again (same Redis, same name on the network) and waits until it serves.</summary>
-    public Task RestartPlatformAsync() => Platform.StartAsync();
+    public Task RestartPlatformAsync() => StartAsync(Platform);
 
     /// <summary>The last lines a container wrote, for failure messages.</summary>
     public async Task<string> LogsAsync(IContainer? container)
