@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PoisonRange.Client;
@@ -51,6 +52,28 @@ public static class InjectorExtensions
     /// <summary>Maps the Injector gRPC service.</summary>
     public static GrpcServiceEndpointConventionBuilder MapInjector(this IEndpointRouteBuilder endpoints)
         => endpoints.MapGrpcService<InjectorService>();
+}
+
+/// <summary>
+/// Health of the injector: its progress store answers (with a Redis store, the attacker's Redis
+/// is reachable). A lookup of a job id no job has touches the store without changing it.
+/// </summary>
+public sealed class InjectionStoreHealthCheck(IInjectionStore store) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(2));
+            await store.GetJobAsync("health-probe", timeout.Token).ConfigureAwait(false);
+            return HealthCheckResult.Healthy("injection store answers");
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return HealthCheckResult.Unhealthy($"injection store does not answer: {e.Message}");
+        }
+    }
 }
 
 /// <summary>The injector's own Redis connection (one per process), opened on first use.</summary>

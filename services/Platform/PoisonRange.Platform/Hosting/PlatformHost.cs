@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PoisonRange.Platform.Engine;
@@ -73,6 +74,28 @@ public sealed class RunningPlatform : IAsyncDisposable
 }
 
 /// <summary>
+/// Health of both ports (grpc.health.v1, unauthenticated): serving once the engine has loaded
+/// its state, and only while the store answers (a platform whose Redis is gone is not serving).
+/// </summary>
+internal sealed class StoreHealthCheck(PlatformEngine engine) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(2));
+            var interactions = await engine.Store.GetInteractionCountAsync(timeout.Token).ConfigureAwait(false);
+            return HealthCheckResult.Healthy($"{engine.Store.Kind} store answers ({interactions} interactions)");
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return HealthCheckResult.Unhealthy($"{engine.Store.Kind} store does not answer: {e.Message}");
+        }
+    }
+}
+
+/// <summary>
 /// Hosts the platform as two web applications, one per port, that share one engine and store:
 /// the attacker-facing Platform API and the operator's Referee API never share a listener.
 /// </summary>
@@ -129,25 +152,22 @@ public static class PlatformHost
         builder.Services.AddSingleton(engineOptions);
         if (referee)
         {
+            // The credential guards the service itself; the health service on the same port is open.
             builder.Services.AddSingleton<OperatorTokenInterceptor>();
-            builder.Services.AddGrpc(o =>
-            {
-                o.Interceptors.Add<OperatorTokenInterceptor>();
-                o.MaxReceiveMessageSize = 64 * 1024 * 1024;
-            });
+            builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = 64 * 1024 * 1024)
+                .AddServiceOptions<RefereeService>(o => o.Interceptors.Add<OperatorTokenInterceptor>());
         }
         else
         {
             builder.Services.AddSingleton<AttackerKeyInterceptor>();
-            builder.Services.AddGrpc(o =>
-            {
-                o.Interceptors.Add<AttackerKeyInterceptor>();
-                o.MaxReceiveMessageSize = 16 * 1024 * 1024;
-            });
+            builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = 16 * 1024 * 1024)
+                .AddServiceOptions<PlatformApiService>(o => o.Interceptors.Add<AttackerKeyInterceptor>());
         }
+        builder.Services.AddGrpcHealthChecks().AddCheck<StoreHealthCheck>("store");
         var app = builder.Build();
         if (referee) app.MapGrpcService<RefereeService>();
         else app.MapGrpcService<PlatformApiService>();
+        app.MapGrpcHealthChecksService();
         return app;
     }
 }

@@ -1,0 +1,3 @@
+using PoisonRange.HealthProbe;
+
+return await Probe.RunAsync(args, Console.Out, Console.Error);
