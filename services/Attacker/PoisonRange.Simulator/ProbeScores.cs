@@ -75,7 +75,7 @@ public sealed class ProbeScores
     }
 
     /// <summary>A model's top-<paramref name="depth"/> for an unseen history, the history's items excluded.</summary>
-    internal static int[] Rank(IRecommender model, ReadOnlySpan<int> history, int depth)
+    public static int[] Rank(IRecommender model, ReadOnlySpan<int> history, int depth)
     {
         var buffer = new int[Math.Min(depth, model.ItemCount)];
         int n = model.RecommendHistory(history, excludeHistory: true, buffer);
