@@ -20,7 +20,7 @@ namespace PoisonRange.Simulator.Tests;
 /// <summary>The Simulator gRPC service over loopback, against a loopback platform.</summary>
 public sealed class SimulatorServiceTests(LoopbackPlatform platform) : IClassFixture<LoopbackPlatform>
 {
-    private static async Task<(WebApplication App, GrpcChannel Channel)> StartSimulatorAsync(LoopbackPlatform platform)
+    private static async Task<(WebApplication App, GrpcChannel Channel, string Address)> StartSimulatorAsync(LoopbackPlatform platform)
     {
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
@@ -38,20 +38,22 @@ public sealed class SimulatorServiceTests(LoopbackPlatform platform) : IClassFix
         app.MapSimulator();
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return (app, GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxReceiveMessageSize = 64 << 20 }));
+        return (app, GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxReceiveMessageSize = 64 << 20 }), address);
     }
 
     [Fact]
     public async Task Build_rank_export_and_retrain_round_trip_to_identical_scores()
     {
         await platform.ConfigureAsync("bprmf", hyper: SimulatorBuilderTests.Bpr);
-        var (app, channel) = await StartSimulatorAsync(platform);
+        var (app, channel, address) = await StartSimulatorAsync(platform);
         await using var _ = app;
         using var __ = channel;
         var client = new SimulatorClient(channel);
 
         var health = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest());
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
+        Assert.Equal(0, await SimulatorHealthProbe.RunAsync(address, TextWriter.Null));
+        Assert.Equal(1, await SimulatorHealthProbe.RunAsync(platform.Running.RefereeAddress.ToString(), TextWriter.Null));
         var before = await Assert.ThrowsAsync<RpcException>(async () => await client.RankAsync(new RankRequest { K = 5 }));
         Assert.Equal(StatusCode.FailedPrecondition, before.StatusCode);
 
