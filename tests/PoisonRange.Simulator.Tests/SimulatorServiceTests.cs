@@ -110,7 +110,7 @@ public sealed class SimulatorServiceTests(LoopbackPlatform platform) : IClassFix
         var vote = EnsembleVote.TopK(lists, exported.Models.Select(m => m.Weight).ToArray(), exported.VoteDepth, 10);
         Assert.Equal(ranked.ItemIds, vote.Select(i => exported.Train.ItemIds[i]));
 
-        var retrain = new RetrainRequest { Kind = "poprec" };
+        var retrain = new RetrainModelRequest { Kind = "poprec" };
         for (int f = 0; f < 100; f++) retrain.FakeProfiles.Add(new FakeSequence { ItemIds = { "i119", "i3" } });
         var retrained = await SimulatorWire.ReadExportAsync(WithTrainingSet(client.Retrain(retrain).ResponseStream.ReadAllAsync()));
         using (var poisoned = RecommenderFactory.Load(new MemoryStream(retrained.Models.Single().Checkpoint)))
@@ -123,7 +123,7 @@ public sealed class SimulatorServiceTests(LoopbackPlatform platform) : IClassFix
         var unknown = new RankRequest { K = 5 };
         unknown.History.Add("no-such-item");
         Assert.Equal(StatusCode.NotFound, (await Assert.ThrowsAsync<RpcException>(async () => await client.RankAsync(unknown))).StatusCode);
-        var badKind = new RetrainRequest { Kind = "gru4rec" };
+        var badKind = new RetrainModelRequest { Kind = "gru4rec" };
         Assert.Equal(StatusCode.InvalidArgument, (await Assert.ThrowsAsync<RpcException>(async () =>
         {
             using var call = client.Retrain(badKind);

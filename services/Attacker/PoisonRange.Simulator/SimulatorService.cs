@@ -122,7 +122,7 @@ public sealed partial class SimulatorService(
         }
     }
 
-    public override async Task Retrain(RetrainRequest request, IServerStreamWriter<ExportChunk> responseStream, ServerCallContext context)
+    public override async Task Retrain(RetrainModelRequest request, IServerStreamWriter<ExportChunk> responseStream, ServerCallContext context)
     {
         if (string.IsNullOrWhiteSpace(request.Kind)) throw Fail(StatusCode.InvalidArgument, "kind is required.");
         if (request.ChunkSize < 0) throw Fail(StatusCode.InvalidArgument, $"chunk_size must not be negative, got {request.ChunkSize}.");
