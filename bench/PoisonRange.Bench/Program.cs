@@ -7,6 +7,7 @@ var commands = new Dictionary<string, BenchCommand>(StringComparer.OrdinalIgnore
     ["bprmf-quality"] = new("leave-last-out HR@10 of PopRec, BPR-MF and BPR-MF fold-in", BprMfBench.Quality),
     ["recommend"] = new("platform Recommend throughput and p50/p99 latency over loopback gRPC (--store memory|redis --clients 32)", PlatformBench.Recommend),
     ["limits"] = new("rate-limit exactness: admitted calls vs the query budget under concurrent clients (--store --clients --calls --budget)", PlatformBench.Limits),
+    ["influence"] = new("influence estimator vs warm-started refits: Pearson/Spearman over single fake profiles, cache build and scoring time for 1..50 targets (--model bprmf|gru4rec --data ml-100k)", InfluenceBench.Run),
     ["platform-memory"] = new("peak memory of a platform serving a dataset with a trained victim (--data ml-1m)", PlatformBench.Memory),
 };
 
