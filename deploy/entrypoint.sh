@@ -7,6 +7,7 @@ case "$service" in
   platform) exec dotnet /app/platform/PoisonRange.Platform.dll "$@" ;;
   agent)    exec dotnet /app/agent/PoisonRange.Agent.dll "$@" ;;
   injector) exec dotnet /app/injector/PoisonRange.Injector.dll "$@" ;;
+  estimator) exec dotnet /app/estimator/PoisonRange.Estimator.dll "$@" ;;
   range)    exec dotnet /app/range/range.dll "$@" ;;
-  *) echo "poisonrange: unknown service '$service' (platform, agent, injector, range)" >&2; exit 2 ;;
+  *) echo "poisonrange: unknown service '$service' (platform, agent, injector, estimator, range)" >&2; exit 2 ;;
 esac

@@ -5,15 +5,44 @@ using PoisonRange.Recommenders.Influence;
 
 namespace PoisonRange.Estimator.Tests;
 
-public sealed class EstimatorTests
+/// <summary>One tiny data set and one trained model of each kind, shared (the estimator and refits leave models unchanged).</summary>
+public sealed class TinyFixture : IDisposable
+{
+    public InteractionDataset Train { get; } = TinyModels.Data();
+    public BprMf Bpr { get; }
+    public BprMf BprOtherSeed { get; }
+    public PoisonRange.Recommenders.Sequential.Gru4Rec Gru { get; }
+
+    public TinyFixture()
+    {
+        Bpr = TinyModels.Bpr(Train, seed: 1);
+        BprOtherSeed = TinyModels.Bpr(Train, seed: 2);
+        Gru = TinyModels.Gru(Train);
+    }
+
+    public void Dispose()
+    {
+        Bpr.Dispose();
+        BprOtherSeed.Dispose();
+        Gru.Dispose();
+    }
+}
+
+public sealed class EstimatorTests(TinyFixture fixture) : IClassFixture<TinyFixture>
 {
     private static readonly TargetPair[] Targets = [new(0, 3), new(5, 3), new(2, 7)];
 
     /// <summary>Damping that makes H + λI positive definite and the scale above its largest eigenvalue.</summary>
-    private static (double Damping, double Scale) Conditioning(double[,] hessian)
+    private static (double Damping, double Scale) Conditioning(double[,] hessian, bool wellConditioned = true)
     {
         var eigen = TinyModels.Eigenvalues(hessian);
-        double damping = Math.Max(0.05, -eigen[0] + 0.05);
+        if (!wellConditioned)
+        {
+            double light = Math.Max(0.05, -eigen[0] + 0.05);
+            return (light, (eigen[^1] + light) * 1.05);
+        }
+        // Positive definite, and conditioned (κ ≲ 20) so the deterministic recursion converges in a few hundred steps.
+        double damping = Math.Max(0.05, eigen[^1] / 20) - Math.Min(eigen[0], 0);
         return (damping, (eigen[^1] + damping) * 1.05);
     }
 
@@ -22,8 +51,8 @@ public sealed class EstimatorTests
     [InlineData("gru4rec")]
     public async Task Lissa_matches_the_exact_inverse_Hessian_product(string kind)
     {
-        var train = TinyModels.Data();
-        using IRecommender model = kind == "bprmf" ? TinyModels.Bpr(train) : TinyModels.Gru(train);
+        var train = fixture.Train;
+        IRecommender model = kind == "bprmf" ? fixture.Bpr : fixture.Gru;
         double[,] hessian;
         using (var view = InfluenceModels.Create(model, train))
             hessian = TinyModels.DenseHessian(view);
@@ -52,8 +81,8 @@ public sealed class EstimatorTests
     [Fact]
     public async Task Stochastic_lissa_is_deterministic_for_a_seed_and_varies_with_it()
     {
-        var train = TinyModels.Data();
-        using var model = TinyModels.Bpr(train);
+        var train = fixture.Train;
+        var model = fixture.Bpr;
         var options = new LissaOptions { Damping = 0.5, Scale = 50, Depth = 150, Repeats = 2, Tolerance = 0, BatchSize = 16, Seed = 3 };
         double[] Solve(LissaOptions o)
         {
@@ -70,11 +99,11 @@ public sealed class EstimatorTests
     [Fact]
     public async Task Predicted_changes_order_profiles_like_an_actual_refit()
     {
-        var train = TinyModels.Data();
-        using var model = TinyModels.Bpr(train);
+        var train = fixture.Train;
+        var model = fixture.Bpr;
         double[,] hessian;
         using (var view = InfluenceModels.Create(model, train)) hessian = TinyModels.DenseHessian(view);
-        var (damping, scale) = Conditioning(hessian);
+        var (damping, scale) = Conditioning(hessian, wellConditioned: false);
         var targets = new[] { new TargetPair(0, 3), new TargetPair(4, 3) };
         using var estimator = new InfluenceEstimator([(model, 1.0)], train, targets,
             new LissaOptions { Damping = damping, Scale = scale, Depth = 200_000, Tolerance = 1e-10, BatchSize = 0 });
@@ -102,9 +131,9 @@ public sealed class EstimatorTests
     [Fact]
     public async Task Cache_is_reused_for_the_same_model_and_invalidated_when_it_changes()
     {
-        var train = TinyModels.Data();
-        using var model = TinyModels.Bpr(train, seed: 1);
-        using var retrained = TinyModels.Bpr(train, seed: 2);
+        var train = fixture.Train;
+        var model = fixture.Bpr;
+        var retrained = fixture.BprOtherSeed;
         var cache = new InfluenceCache();
         var options = new LissaOptions { Damping = 0.5, Scale = 50, Depth = 200, BatchSize = 0 };
 
@@ -130,9 +159,9 @@ public sealed class EstimatorTests
     [Fact]
     public async Task Ensemble_scores_are_the_weighted_sum_of_the_models()
     {
-        var train = TinyModels.Data();
-        using var bpr = TinyModels.Bpr(train);
-        using var gru = TinyModels.Gru(train);
+        var train = fixture.Train;
+        var bpr = fixture.Bpr;
+        var gru = fixture.Gru;
         var options = new LissaOptions { Damping = 0.5, Scale = 50, Depth = 100, BatchSize = 0 };
         int[][] profiles = [[3, 4, 5], [7, 3], [1, 2, 3, 4, 5, 6]];
         using var a = new InfluenceEstimator([(bpr, 1.0)], train, Targets, options);
@@ -151,8 +180,8 @@ public sealed class EstimatorTests
     [Fact]
     public async Task User_removal_influence_is_positive_for_users_of_the_target_and_needs_a_cached_item()
     {
-        var train = TinyModels.Data();
-        using var model = TinyModels.Bpr(train);
+        var train = fixture.Train;
+        var model = fixture.Bpr;
         using var estimator = new InfluenceEstimator([(model, 1.0)], train, Targets, new LissaOptions { Damping = 0.5, Scale = 50, Depth = 300, BatchSize = 0 });
         await estimator.BuildCacheAsync();
         // The target user's own interactions move its vector, hence its score of the target item.
@@ -166,8 +195,8 @@ public sealed class EstimatorTests
     [Fact]
     public void Bad_options_and_inputs_fail_with_a_clear_message()
     {
-        var train = TinyModels.Data();
-        using var model = TinyModels.Bpr(train);
+        var train = fixture.Train;
+        var model = fixture.Bpr;
         var e1 = Assert.Throws<ArgumentOutOfRangeException>(() => new LissaOptions { Scale = 0 }.Validate());
         Assert.StartsWith("LissaOptions.Scale must be greater than 0", e1.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => new LissaOptions { Depth = 0 }.Validate());
@@ -186,8 +215,8 @@ public sealed class EstimatorTests
     [Fact]
     public async Task Diverging_scale_is_reported_and_cancellation_is_honoured()
     {
-        var train = TinyModels.Data();
-        using var model = TinyModels.Bpr(train);
+        var train = fixture.Train;
+        var model = fixture.Bpr;
         using var diverging = new InfluenceEstimator([(model, 1.0)], train, Targets, new LissaOptions { Damping = 0, Scale = 1e-3, Depth = 5000, BatchSize = 0 });
         Assert.Equal(SolveStatus.Diverged, (await diverging.BuildCacheAsync()).Models[0].Result.Status);
 
