@@ -8,6 +8,7 @@ case "$service" in
   agent)    exec dotnet /app/agent/PoisonRange.Agent.dll "$@" ;;
   injector) exec dotnet /app/injector/PoisonRange.Injector.dll "$@" ;;
   simulator) exec dotnet /app/simulator/PoisonRange.Simulator.dll "$@" ;;
+  estimator) exec dotnet /app/estimator/PoisonRange.Estimator.dll "$@" ;;
   range)    exec dotnet /app/range/range.dll "$@" ;;
-  *) echo "poisonrange: unknown service '$service' (platform, agent, injector, simulator, range)" >&2; exit 2 ;;
+  *) echo "poisonrange: unknown service '$service' (platform, agent, injector, simulator, estimator, range)" >&2; exit 2 ;;
 esac

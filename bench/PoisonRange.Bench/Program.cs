@@ -8,6 +8,7 @@ var commands = new Dictionary<string, BenchCommand>(StringComparer.OrdinalIgnore
     ["recommend"] = new("platform Recommend throughput and p50/p99 latency over loopback gRPC (--store memory|redis --clients 32)", PlatformBench.Recommend),
     ["limits"] = new("rate-limit exactness: admitted calls vs the query budget under concurrent clients (--store --clients --calls --budget)", PlatformBench.Limits),
     ["query-budget"] = new("simulator agreement with the platform on held-out probes vs probe queries, per leave-one-out victim (--data ml-100k --victims --budgets --holdout --repeats)", SimulatorBench.QueryBudget),
+    ["influence"] = new("influence estimator vs warm-started refits: Pearson/Spearman over single fake profiles, cache build and scoring time for 1..50 targets (--model bprmf|gru4rec --data ml-100k)", InfluenceBench.Run),
     ["platform-memory"] = new("peak memory of a platform serving a dataset with a trained victim (--data ml-1m)", PlatformBench.Memory),
     ["quality"] = new("zoo quality: HR@10/NDCG@10 leave-last-out and Recall@50 (80/20) of every registered model on real data (--models --datasets --out)", QualityBench.Run),
     ["speed"] = new("zoo speed on ML-1M: s/epoch, users ranked/s, fold-in time of a 15-item history, per registered model (--models --epochs --out)", SpeedBench.Run),
