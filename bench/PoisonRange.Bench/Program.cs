@@ -7,6 +7,9 @@ var commands = new Dictionary<string, BenchCommand>(StringComparer.OrdinalIgnore
     ["bprmf-quality"] = new("leave-last-out HR@10 of PopRec, BPR-MF and BPR-MF fold-in", BprMfBench.Quality),
     ["recommend"] = new("platform Recommend throughput and p50/p99 latency over loopback gRPC (--store memory|redis --clients 32)", PlatformBench.Recommend),
     ["limits"] = new("rate-limit exactness: admitted calls vs the query budget under concurrent clients (--store --clients --calls --budget)", PlatformBench.Limits),
+    ["loki-groups"] = new("LOKI item grouping (NMF + K-means) wall-clock on a dataset (--data ml-1m|ml-100k --groups 20 --rank 16 --repeats 3)", LokiBench.Groups),
+    ["loki-toy"] = new("LOKI agent on real item groups with a target-share reward: training speed, greedy vs random target share (--data ml-100k --episodes 2000)", LokiBench.Toy),
+    ["loki-retrain"] = new("seconds per profile of the exact retrain reward (--data ml-100k --kind bprmf --profiles 4 --epochs N)", LokiBench.Retrain),
     ["platform-memory"] = new("peak memory of a platform serving a dataset with a trained victim (--data ml-1m)", PlatformBench.Memory),
 };
 

@@ -255,6 +255,8 @@ public static class ItemGrouping
 
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Threads, CancellationToken = cancellationToken };
         var gram = new double[r * r];
+        var wGram = new double[r * r];
+        var userCross = new double[users];
         double previous = double.PositiveInfinity, error = double.NaN;
         int iteration = 0;
         bool converged = false;
@@ -273,19 +275,15 @@ public static class ItemGrouping
             Gram(h, items, r, gram);
             Parallel.For(0, users, parallel, () => new double[2 * r], (u, _, buffer) =>
             {
-                UpdateRow(w.AsSpan(u * r, r), byUser[u], h, gram, r, buffer);
+                userCross[u] = UpdateRow(w.AsSpan(u * r, r), byUser[u], h, gram, r, buffer);
                 return buffer;
             }, _ => { });
 
-            // ‖X − WH‖² = nnz − 2·Σ_(u,i) w_u·h_i + ⟨WᵀW, HHᵀ⟩ (gram holds HHᵀ now).
-            var wGram = new double[r * r];
+            // ‖X − WH‖² = nnz − 2·Σ_(u,i) w_u·h_i + ⟨WᵀW, HHᵀ⟩ (gram holds HHᵀ now); the W update
+            // left w_u·Σ_(i∈u) h_i for each user in userCross, so no extra pass over the non-zeros.
             Gram(w, users, r, wGram);
             double cross = 0;
-            for (int u = 0; u < users; u++)
-            {
-                var wu = w.AsSpan(u * r, r);
-                foreach (var i in byUser[u]) cross += TensorPrimitives.Dot<double>(wu, h.AsSpan(i * r, r));
-            }
+            for (int u = 0; u < users; u++) cross += userCross[u];
             double squared = Math.Max(0, nnz - 2 * cross + TensorPrimitives.Dot<double>(wGram, gram));
             error = squared;
             if (double.IsFinite(previous) && previous - squared <= options.NmfTolerance * previous)
@@ -298,8 +296,11 @@ public static class ItemGrouping
         return new NmfResult(w, h, r, iteration, converged, Math.Sqrt(error / nnz));
     }
 
-    /// <summary>row ∘= (Σ_j other_j) / (row·gram), for the non-zeros <paramref name="neighbours"/> of the row.</summary>
-    private static void UpdateRow(Span<double> row, int[] neighbours, double[] other, double[] gram, int r, double[] buffer)
+    /// <summary>
+    /// row ∘= (Σ_j other_j) / (row·gram), for the non-zeros <paramref name="neighbours"/> of the row;
+    /// returns the updated row's dot product with Σ_j other_j.
+    /// </summary>
+    private static double UpdateRow(Span<double> row, int[] neighbours, double[] other, double[] gram, int r, double[] buffer)
     {
         var numerator = buffer.AsSpan(0, r);
         var denominator = buffer.AsSpan(r, r);
@@ -309,6 +310,7 @@ public static class ItemGrouping
         for (int a = 0; a < r; a++)
             if (row[a] != 0) TensorPrimitives.MultiplyAdd<double>(gram.AsSpan(a * r, r), row[a], denominator, denominator);
         for (int a = 0; a < r; a++) row[a] *= numerator[a] / Math.Max(denominator[a], DivisionFloor);
+        return TensorPrimitives.Dot<double>(row, numerator);
     }
 
     /// <summary>gram = Mᵀ·M for a row-major matrix M (rows × r).</summary>
