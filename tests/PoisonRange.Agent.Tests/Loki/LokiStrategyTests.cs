@@ -19,7 +19,13 @@ public sealed class LokiStrategyTests
     [Fact]
     public async Task The_strategy_groups_trains_and_generates_valid_profiles()
     {
+        var events = new List<AttackProgress>();
         var ctx = Context();
+        ctx = new AttackContext
+        {
+            View = ctx.View, TargetItems = ctx.TargetItems, TargetUsers = ctx.TargetUsers, FakeUsers = ctx.FakeUsers,
+            ActionsPerUser = ctx.ActionsPerUser, Seed = ctx.Seed, Parameters = ctx.Parameters, Progress = new SyncProgress(events.Add),
+        };
         var strategy = new LokiStrategy(c => LokiTestData.TargetShare(c.TargetItems.ToArray(), c.ActionsPerUser));
         var profiles = await strategy.GenerateAsync(ctx, CancellationToken.None);
         Assert.Equal(6, profiles.Count);
@@ -27,6 +33,14 @@ public sealed class LokiStrategyTests
         Assert.All(profiles, p => Assert.Equal(5, p.Actions.Count));
         Assert.All(profiles, p => Assert.StartsWith("loki-", p.ProfileId));
         Assert.Equal(32, strategy.LastTraining!.Episodes);
+        Assert.Equal(["groups", "train", "generate"], events.Select(e => e.Phase).Distinct());
+        Assert.Equal(2, events.Count(e => e.Phase == "groups"));
+        Assert.Equal(6, events[^1].Done);
+    }
+
+    private sealed class SyncProgress(Action<AttackProgress> report) : IProgress<AttackProgress>
+    {
+        public void Report(AttackProgress value) => report(value);
     }
 
     [Fact]

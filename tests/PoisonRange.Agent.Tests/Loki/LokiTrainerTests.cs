@@ -65,6 +65,22 @@ public sealed class LokiTrainerTests
     }
 
     [Fact]
+    public async Task The_state_sequence_lets_the_agent_learn_an_order_dependent_reward()
+    {
+        // Rewarded: a target item at even steps, an item of group 0 at odd steps. Only a policy
+        // that reads the position from its state sequence can collect all of it.
+        var groups = LokiTestData.Blocks(120, 5, 20, Targets);
+        var targetSet = Targets.ToHashSet();
+        var reward = new FunctionProfileReward(profiles => profiles.Select(p =>
+            Enumerable.Range(0, p.Length).Count(t => t % 2 == 0 ? targetSet.Contains(p[t]) : groups.GroupOf(p[t]) == 0) / 8.0).ToArray());
+        using var trainer = ToyTrainer(Toy(episodes: 960) with { UpdatesPerRound = 32 }, reward);
+        await trainer.TrainAsync();
+        var actions = trainer.GreedyActions();
+        int matching = Enumerable.Range(0, actions.Count).Count(t => actions[t] == (t % 2 == 0 ? trainer.Groups.TargetGroup : 0));
+        Assert.True(matching >= 7, $"greedy sequence {string.Join(",", actions)} matches the rewarded order at {matching} of 8 steps");
+    }
+
+    [Fact]
     public async Task Terminal_rewards_also_teach_the_preference()
     {
         using var trainer = ToyTrainer(Toy(episodes: 480) with { RewardMode = LokiRewardMode.Terminal, Loss = LokiLoss.Huber, Gamma = 1 });
