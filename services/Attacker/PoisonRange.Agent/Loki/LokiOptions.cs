@@ -149,14 +149,15 @@ public sealed record LokiOptions
     /// Options from a strategy's parameters (names as in <see cref="ParameterNames"/>), M from the
     /// context, seed from the context; everything else from <paramref name="fallback"/> or the defaults.
     /// </summary>
-    public static LokiOptions FromContext(AttackContext ctx, LokiOptions? fallback = null)
+    /// <param name="alsoKnown">Further "loki_" parameters the caller reads itself (the pipeline's simulator and estimator settings).</param>
+    public static LokiOptions FromContext(AttackContext ctx, LokiOptions? fallback = null, IEnumerable<string>? alsoKnown = null)
     {
         ArgumentNullException.ThrowIfNull(ctx);
         var o = fallback ?? new LokiOptions();
-        var known = ParameterNames.ToHashSet(StringComparer.Ordinal);
+        var known = ParameterNames.Concat(alsoKnown ?? []).ToHashSet(StringComparer.Ordinal);
         foreach (var name in ctx.Parameters.Keys)
             if (name.StartsWith("loki_", StringComparison.Ordinal) && !known.Contains(name))
-                throw new ArgumentException($"Unknown LOKI parameter '{name}'; known: {string.Join(", ", ParameterNames)}.");
+                throw new ArgumentException($"Unknown LOKI parameter '{name}'; known: {string.Join(", ", known.Order(StringComparer.Ordinal))}.");
         double? seconds = ctx.GetString("loki_time_budget_s") is null ? null : ctx.GetDouble("loki_time_budget_s", 0);
         var result = o with
         {
