@@ -45,6 +45,9 @@ public sealed class InfluenceEstimator : IDisposable
 {
     private const int ScoreChunk = 256;
 
+    /// <summary>An owned alpha of 1 for add/add_ (a temporary scalar may be freed by the GC while libtorch still reads it).</summary>
+    private static readonly Scalar One = 1.0.ToScalar();
+
     private readonly LocalModel[] _models;
     private readonly InteractionDataset _train;
     private readonly TargetPair[] _targets;
@@ -157,7 +160,7 @@ public sealed class InfluenceEstimator : IDisposable
             {
                 var sum = model[0].Select(t => t.clone().DetachFromDisposeScope()).ToArray();
                 for (int k = 1; k < model.Length; k++)
-                    for (int p = 0; p < sum.Length; p++) sum[p].add_(model[k][p]);
+                    for (int p = 0; p < sum.Length; p++) sum[p].add_(model[k][p], One);
                 return sum;
             }).ToArray();
             return new CacheBuildResult(stats, stopwatch.Elapsed);
@@ -263,7 +266,7 @@ public sealed class InfluenceEstimator : IDisposable
         var losses = view.SampleLosses(batch);
         var weighted = losses.mul(weights).sum();
         // Every parameter enters the graph (a zero term), so the gradient is defined for all of them.
-        foreach (var p in view.Parameters) weighted = weighted.add(p.sum().mul(zeros(1, float64).sum()));
+        foreach (var p in view.Parameters) weighted = weighted.add(p.sum().mul(zeros(1, float64).sum()), One);
         var gradient = autograd.grad([weighted], view.Parameters.ToArray(), create_graph: true, retain_graph: true);
         var result = new double[directions.Count][];
         for (int d = 0; d < directions.Count; d++)

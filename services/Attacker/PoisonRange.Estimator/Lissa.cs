@@ -23,6 +23,9 @@ public readonly record struct LissaProgress(int Repeat, int Repeats, int Iterati
 /// <summary>Hessian-vector products of a view's objective by double backward, and the LiSSA solver.</summary>
 public static class Lissa
 {
+    /// <summary>An owned alpha of 1 for add/add_ (a temporary scalar may be freed by the GC while libtorch still reads it).</summary>
+    private static readonly Scalar One = 1.0.ToScalar();
+
     /// <summary>
     /// Hessian-vector products H_B v for every v in <paramref name="vectors"/>, H_B the Hessian of
     /// <c>weight · TrainingLoss(units)</c>: one gradient with <c>create_graph</c>, then one
@@ -52,7 +55,7 @@ public static class Lissa
         for (int p = 0; p < a.Count; p++)
         {
             var term = a[p].mul(b[p]).sum();
-            sum = sum is null ? term : sum.add(term);
+            sum = sum is null ? term : sum.add(term, One);
         }
         return sum ?? zeros(1, float64).sum();
     }
@@ -111,8 +114,9 @@ public static class Lissa
                     {
                         // x ← (1 − λ/s) x + g/s − H x / s
                         var updated = x[k][p].mul(keep).add(rightHandSides[k][p], invScale).add(hv[k][p], minusInvScale);
-                        diff += updated.sub(x[k][p]).square().sum().item<double>();
-                        norm += updated.square().sum().item<double>();
+                        using var delta = updated.sub(x[k][p]);
+                        diff += delta.mul(delta).sum().item<double>();
+                        norm += updated.mul(updated).sum().item<double>();
                         next[k][p] = updated;
                     }
                     double relative = norm > 0 ? Math.Sqrt(diff / norm) : 0;
@@ -139,7 +143,7 @@ public static class Lissa
             for (int k = 0; k < count; k++)
                 for (int p = 0; p < parameterCount; p++)
                 {
-                    sums[k][p].add_(x[k][p]);
+                    sums[k][p].add_(x[k][p], One);
                     x[k][p].Dispose();
                 }
             if (status == SolveStatus.Diverged) break;
@@ -153,7 +157,11 @@ public static class Lissa
     private static double Norm(Tensor[] vector)
     {
         double sum = 0;
-        foreach (var t in vector) sum += t.detach().square().sum().item<double>();
+        foreach (var t in vector)
+        {
+            using var d = t.detach();
+            sum += d.mul(d).sum().item<double>();
+        }
         return Math.Sqrt(sum);
     }
 }
