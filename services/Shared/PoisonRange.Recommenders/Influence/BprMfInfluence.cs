@@ -130,13 +130,13 @@ public sealed class BprMfInfluence : IInfluenceModel
         var qi = _items.index_select(0, pos);
         var qj = _items.index_select(0, neg);
         var x = p.mul(qi.sub(qj)).sum(1);
-        var penalty = p.square().sum(1).add(qi.square().sum(1), _scalars.One).add(qj.square().sum(1), _scalars.One);
+        var penalty = p.mul(p).sum(1).add(qi.mul(qi).sum(1), _scalars.One).add(qj.mul(qj).sum(1), _scalars.One);
         if (_bias is not null)
         {
             var bi = _bias.index_select(0, pos);
             var bj = _bias.index_select(0, neg);
             x = x.add(bi, _scalars.One).sub(bj);
-            penalty = penalty.add(bi.square(), _scalars.One).add(bj.square(), _scalars.One);
+            penalty = penalty.add(bi.mul(bi), _scalars.One).add(bj.mul(bj), _scalars.One);
         }
         var losses = nn.functional.logsigmoid(x).neg().add(penalty, _scalars[_l2]);
         return losses.reshape(-1, k).mean([1]);

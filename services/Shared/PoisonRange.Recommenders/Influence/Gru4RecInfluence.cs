@@ -111,7 +111,7 @@ public sealed class Gru4RecInfluence : IInfluenceModel
         var loss = SampleLosses(batch).sum();
         if (_l2 > 0)
         {
-            var squares = _parameters.Select(p => p.square().sum()).Aggregate((a, b) => a.add(b, _scalars.One));
+            var squares = _parameters.Select(p => p.mul(p).sum()).Aggregate((a, b) => a.add(b, _scalars.One));
             loss = loss.add(squares, _scalars[0.5 * _l2 * batch.Count]);
         }
         return loss;

@@ -64,6 +64,7 @@ public static class InfluenceRefit
             if (batch < units) rng.Shuffle(order.AsSpan());
             int cursor = 0;
             using var weight = ((double)units / batch).ToScalar();
+            using var one = 1.0.ToScalar();
             for (int step = 0; step < options.Steps; step++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -75,7 +76,7 @@ public static class InfluenceRefit
                 }
                 var loss = model.TrainingLoss(order.AsSpan(cursor, batch)).mul(weight);
                 cursor += batch;
-                if (samples is not null && samples.Count > 0) loss = loss.add(model.SampleLosses(samples).sum());
+                if (samples is not null && samples.Count > 0) loss = loss.add(model.SampleLosses(samples).sum(), one);
                 optimizer.ZeroGrad();
                 loss.backward();
                 optimizer.Step();
