@@ -31,6 +31,15 @@ internal sealed class BenchArguments
         return _values.TryGetValue(name, out var v) ? v : fallback;
     }
 
+    public double Double(string name, double fallback)
+    {
+        _used.Add(name);
+        if (!_values.TryGetValue(name, out var v)) return fallback;
+        return double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d)
+            ? d
+            : throw new ArgumentException($"--{name} expects a number, got '{v}'.");
+    }
+
     public int Int(string name, int fallback)
     {
         _used.Add(name);

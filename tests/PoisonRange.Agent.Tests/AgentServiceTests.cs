@@ -14,13 +14,13 @@ namespace PoisonRange.Agent.Tests;
 public sealed class AgentServiceTests : IAsyncLifetime
 {
     private FakePlatformHost _platform = null!;
-    private WebApplicationFactory<Program> _factory = null!;
+    private WebApplicationFactory<AgentService> _factory = null!;
     private GrpcChannel _channel = null!;
 
     public async Task InitializeAsync()
     {
         _platform = await FakePlatformHost.StartAsync(new FakePlatformState().WithCatalogue(40, users: 30, historyLength: 6));
-        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        _factory = new WebApplicationFactory<AgentService>().WithWebHostBuilder(b =>
         {
             b.UseSetting("Platform:Address", _platform.Address);
             b.UseSetting("Platform:AttackerKey", "attacker-key");

@@ -45,7 +45,7 @@ public sealed class ComposeFileTests
         Assert.True(code == 0, "docker-compose config failed: " + err);
         var (_, services, _) = Compose("--profile", "exercise", "config", "--services");
         var names = services.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
-        foreach (var expected in new[] { "platform", "platform-redis", "attacker-redis", "agent", "injector", "range" })
+        foreach (var expected in new[] { "platform", "platform-redis", "attacker-redis", "agent", "injector", "simulator", "range" })
             Assert.Contains(expected, names);
     }
 
@@ -54,7 +54,7 @@ public sealed class ComposeFileTests
     {
         var (code, config, err) = Compose("--profile", "exercise", "config");
         Assert.True(code == 0, err);
-        foreach (var service in new[] { "agent", "injector" })
+        foreach (var service in new[] { "agent", "injector", "simulator" })
         {
             var block = ServiceBlock(config, service);
             Assert.DoesNotContain("operator-token-under-test", block);

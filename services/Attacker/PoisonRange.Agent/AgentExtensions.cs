@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using PoisonRange.Agent.Loki;
 using PoisonRange.Client;
 
 namespace PoisonRange.Agent;
@@ -14,7 +15,7 @@ public static class AgentExtensions
 {
     /// <summary>
     /// Registers gRPC, the platform client (<c>Platform:*</c>), the agent options (<c>Agent:*</c>),
-    /// the baseline strategies plus every <see cref="IAttackStrategy"/> registered in DI, the
+    /// the baseline strategies, the LOKI pipeline (<see cref="LokiPipelineStrategy"/>), plus every <see cref="IAttackStrategy"/> registered in DI, the
     /// cached <see cref="AttackerViewProvider"/> and the <see cref="AgentRunner"/>.
     /// </summary>
     public static IServiceCollection AddAgent(this IServiceCollection services, IConfiguration configuration)
@@ -26,7 +27,11 @@ public static class AgentExtensions
         services.TryAddSingleton(sp =>
         {
             var registry = StrategyRegistry.CreateDefault();
-            foreach (var extra in sp.GetServices<IAttackStrategy>()) registry.Add(extra);
+            var extras = sp.GetServices<IAttackStrategy>().ToArray();
+            // The full black-box LOKI pipeline, unless the host registered its own "loki".
+            if (!extras.Any(s => string.Equals(s.Name, LokiTrainer.StrategyName, StringComparison.OrdinalIgnoreCase)))
+                registry.Add(new LokiPipelineStrategy(sp.GetRequiredService<PlatformClient>()));
+            foreach (var extra in extras) registry.Add(extra);
             return registry;
         });
         services.TryAddSingleton(sp => new AttackerViewProvider(

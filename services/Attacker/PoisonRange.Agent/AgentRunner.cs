@@ -78,6 +78,9 @@ public sealed class AgentRunner(StrategyRegistry registry, AttackerViewProvider 
         result.PlatformQueries = delta.Queries;
         result.CrawlPages = (int)delta.CrawlPages;
         result.Seconds = _time.GetElapsedTime(started).TotalSeconds;
+        result.Notes.AddRange(context.Notes.Remarks);
+        foreach (var (phase, seconds) in context.Notes.PhaseSeconds)
+            result.Phases.Add(new PhaseSeconds { Phase = phase, Seconds = seconds });
         progress?.Report(new AttackProgress("generate", specs.Count, request.FakeUsers, $"{strategy.Name}: {specs.Count} profiles"));
         return result;
     }

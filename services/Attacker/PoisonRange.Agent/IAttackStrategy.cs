@@ -29,6 +29,51 @@ public sealed record FakeProfileSpec(string ProfileId, IReadOnlyList<FakeAction>
 /// <summary>Progress of a strategy or of the agent around it.</summary>
 public readonly record struct AttackProgress(string Phase, long Done, long Total, string Message = "");
 
+/// <summary>
+/// What a strategy wants its caller to know besides the profiles: remarks (a model skipped, a
+/// budget lowered) and wall-clock seconds per internal phase. Thread-safe.
+/// </summary>
+public sealed class AttackNotes
+{
+    private readonly Lock _lock = new();
+    private readonly List<string> _remarks = [];
+    private readonly List<KeyValuePair<string, double>> _phases = [];
+
+    public void Add(string remark)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(remark);
+        lock (_lock) _remarks.Add(remark);
+    }
+
+    /// <summary>Adds <paramref name="seconds"/> to phase <paramref name="phase"/> (phases keep their first-seen order).</summary>
+    public void AddPhase(string phase, double seconds)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(phase);
+        lock (_lock)
+        {
+            int i = _phases.FindIndex(p => p.Key == phase);
+            if (i < 0) _phases.Add(new(phase, seconds));
+            else _phases[i] = new(phase, _phases[i].Value + seconds);
+        }
+    }
+
+    public IReadOnlyList<string> Remarks
+    {
+        get
+        {
+            lock (_lock) return _remarks.ToArray();
+        }
+    }
+
+    public IReadOnlyList<KeyValuePair<string, double>> PhaseSeconds
+    {
+        get
+        {
+            lock (_lock) return _phases.ToArray();
+        }
+    }
+}
+
 /// <summary>Everything a strategy may use. Indices refer to <see cref="View"/>.</summary>
 public sealed class AttackContext
 {
@@ -58,6 +103,9 @@ public sealed class AttackContext
     public long? StartTimestampMs { get; init; }
 
     public IProgress<AttackProgress>? Progress { get; init; }
+
+    /// <summary>Remarks and phase timings the strategy reports with its profiles (returned in the Generate result).</summary>
+    public AttackNotes Notes { get; init; } = new();
 
     /// <summary>Throws <see cref="ArgumentException"/> for an unusable context.</summary>
     public void Validate(bool needsTargets = true)

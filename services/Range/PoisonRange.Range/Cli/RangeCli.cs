@@ -9,6 +9,7 @@ using PoisonRange.Contracts.Attacker.V1;
 using PoisonRange.Recommenders;
 using PoisonRange.Range.Embedded;
 using PoisonRange.Range.Exercise;
+using PoisonRange.Range.Experiments;
 using PoisonRange.Range.Reports;
 using PoisonRange.Range.Scenarios;
 using Spectre.Console;
@@ -121,6 +122,15 @@ public static class RangeCli
         }));
         root.Add(inject);
 
+        // experiment
+        var experimentOptions = new ScenarioOptions();
+        var experimentName = new Argument<string>("name") { Description = $"The experiment: {string.Join(", ", LeaveOneOutExperiment.Known)}." };
+        var experiment = new Command("experiment", $"Run a multi-scenario experiment embedded. {LeaveOneOutExperiment.Name}: victim each of bprmf, fpmc, gru4rec, transrec (LOKI's local models: the other three), attacks none, random, popular, covisit, loki; one report (experiment.json, experiment.md) plus each scenario's.");
+        experiment.Add(experimentName);
+        experimentOptions.AddTo(experiment, attacks: false);
+        experiment.SetAction((r, ct) => Guard(context, r, ct, () => RunExperimentAsync(context, r, r.GetValue(experimentName)!, experimentOptions, ct)));
+        root.Add(experiment);
+
         // scenario
         var scenarioOptions = new ScenarioOptions();
         var asJson = new Option<bool>("--json") { Description = "Print JSON instead of YAML." };
@@ -223,6 +233,64 @@ public static class RangeCli
 
     private static async Task<int> RunExerciseAsync(CliContext context, ParseResult r, RangeScenario scenario, string command, CancellationToken ct)
     {
+        var (report, outputDirectory) = await ExecuteExerciseAsync(context, r, scenario, command, ct).ConfigureAwait(false);
+        PrintSummary(CreateConsole(context), report, outputDirectory);
+        return Ok;
+    }
+
+    private static async Task<int> RunExperimentAsync(CliContext context, ParseResult r, string name, ScenarioOptions options, CancellationToken ct)
+    {
+        if (!LeaveOneOutExperiment.Known.Contains(name, StringComparer.OrdinalIgnoreCase))
+            throw new ScenarioException($"unknown experiment '{name}'; known: {string.Join(", ", LeaveOneOutExperiment.Known)}");
+        var loaded = options.LoadFile(r);
+        var overrides = options.Overrides(r);
+        // Resolve once with the base options to validate them and to find the output directory.
+        var probe = ScenarioResolver.Resolve(loaded, overrides);
+        var outputDirectory = CreateOutputDirectory(probe.Output);
+        var baseName = probe.Name == "default" ? LeaveOneOutExperiment.Name : probe.Name;
+        var plan = LeaveOneOutExperiment.Plan(overrides.Where(o => o.Path != "output").ToList(), baseName, outputDirectory);
+        var runId = $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{RandomNumberGenerator.GetHexString(6, lowercase: true)}";
+        var started = DateTimeOffset.UtcNow;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var runs = new List<(string, string, RangeReport)>();
+        var console = CreateConsole(context);
+        foreach (var (victim, scenarioOverrides) in plan)
+        {
+            var scenario = ScenarioResolver.Resolve(loaded, scenarioOverrides);
+            context.Error.WriteLine($"range: {LeaveOneOutExperiment.Name}: victim {victim}, local models {string.Join(", ", ExerciseRunner.LeaveOneOutModels(victim))}");
+            var (report, directory) = await ExecuteExerciseAsync(context, r, scenario, "experiment", ct).ConfigureAwait(false);
+            runs.Add((victim, directory, report));
+            PrintSummary(console, report, directory);
+        }
+        var experiment = LeaveOneOutExperiment.Summarize(runId, started, clock.Elapsed.TotalSeconds, runs);
+        LeaveOneOutExperiment.WriteAll(experiment, outputDirectory);
+        PrintExperiment(console, experiment, outputDirectory);
+        return Ok;
+    }
+
+    private static void PrintExperiment(IAnsiConsole console, ExperimentReport report, string outputDirectory)
+    {
+        bool repeats = report.Seeds.Count > 1;
+        var table = new Table().Title(Markup.Escape($"{report.Experiment}: Δ display rate and Δ HR_t@{report.K} per victim{(repeats ? $", mean ± std of {report.Seeds.Count} seeds" : "")}"));
+        foreach (var c in new[] { "victim", "attack", "ΔDR", "ΔHR", "queries", "generate s", "total s" })
+            table.AddColumn(new TableColumn(c) { Alignment = c is "victim" or "attack" ? Justify.Left : Justify.Right, NoWrap = true });
+        foreach (var s in report.Scenarios)
+            foreach (var a in s.Summary)
+            {
+                var generate = a.PhaseSeconds.TryGetValue("generate", out var g) ? g.Mean : 0;
+                table.AddRow(s.Victim, Markup.Escape(a.Label),
+                    LeaveOneOutExperiment.F(a.DisplayRateDelta, repeats, signed: true), LeaveOneOutExperiment.F(a.HitRatioDelta, repeats, signed: true),
+                    LeaveOneOutExperiment.F(a.Queries, repeats, "0"), generate.ToString("0.0", CultureInfo.InvariantCulture),
+                    a.PhaseSeconds.Values.Sum(p => p.Mean).ToString("0.0", CultureInfo.InvariantCulture));
+            }
+        console.Write(table);
+        foreach (var s in report.Scenarios.Where(s => s.LokiPhaseSeconds.Count > 0))
+            console.WriteLine($"{s.Victim}: LOKI inside generate: {string.Join(", ", s.LokiPhaseSeconds.Select(p => $"{p.Key} {p.Value.Mean.ToString("0.0", CultureInfo.InvariantCulture)} s"))}");
+        console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Experiment report: {Path.Combine(outputDirectory, LeaveOneOutExperiment.MarkdownFileName)} ({report.WallSeconds:0.0} s)"));
+    }
+
+    private static async Task<(RangeReport Report, string OutputDirectory)> ExecuteExerciseAsync(CliContext context, ParseResult r, RangeScenario scenario, string command, CancellationToken ct)
+    {
         var verbose = r.GetValue(VerboseOption);
         var progress = (r.GetValue(ProgressOption) ?? "auto").Trim().ToLowerInvariant();
         if (progress is not ("auto" or "bar" or "plain" or "none"))
@@ -258,8 +326,7 @@ public static class RangeCli
 
             ReportWriter.WriteAll(report, outputDirectory);
             completed = true;
-            PrintSummary(console, report, outputDirectory);
-            return Ok;
+            return (report, outputDirectory);
         }
         finally
         {

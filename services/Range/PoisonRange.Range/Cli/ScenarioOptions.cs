@@ -14,7 +14,7 @@ public sealed class ScenarioOptions
     public Option<string?> Format { get; } = new("--format") { Description = "Dataset format: auto, movielens, delimited, recbole, sequence." };
     public Option<string?> DataDirectory { get; } = new("--data-dir") { Description = "Embedded mode: where dataset names are looked up (default $POISONRANGE_DATA or ../shared/data)." };
     public Option<string?> Victim { get; } = new("--victim") { Description = "The platform's victim model (e.g. bprmf, poprec)." };
-    public Option<string[]> Attacks { get; } = new("--attacks", "-a") { Description = "Attacks to run against one baseline, comma-separated: none, random, popular, covisit, ... or file:<profiles.jsonl>.", AllowMultipleArgumentsPerToken = true };
+    public Option<string[]> Attacks { get; } = new("--attacks", "--attack", "-a") { Description = "Attacks to run against one baseline, comma-separated: none, random, popular, covisit, loki, ... or file:<profiles.jsonl>.", AllowMultipleArgumentsPerToken = true };
     public Option<int?> Targets { get; } = new("--targets", "-t") { Description = "Number of target items the range draws." };
     public Option<string?> TargetBand { get; } = new("--target-band") { Description = "Popularity band of target items: all, unpopular (bottom half), popular (top half), or percentiles lo-hi." };
     public Option<string[]> TargetItems { get; } = new("--target-items") { Description = "Explicit target item ids (comma-separated); overrides --targets and --target-band.", AllowMultipleArgumentsPerToken = true };

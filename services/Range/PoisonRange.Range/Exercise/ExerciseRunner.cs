@@ -199,6 +199,8 @@ public sealed class ExerciseRunner
 
         IReadOnlyList<FakeProfile> profiles;
         string? profilesFile;
+        var notes = new List<string>();
+        var strategyPhases = new List<Phase>();
         long queries = 0;
         int crawlPages = 0;
         if (attack.File is { } file)
@@ -215,6 +217,9 @@ public sealed class ExerciseRunner
                 () => GenerateAsync(scope, attack.Strategy, seed, targetItems, targetUsers, fakeUsers, ct)).ConfigureAwait(false);
             profiles = result.Profiles;
             queries = result.PlatformQueries;
+            notes.AddRange(result.Notes);
+            strategyPhases.AddRange(result.Phases.Select(p => new Phase(p.Phase, Math.Round(p.Seconds, 3), 0)));
+            foreach (var note in result.Notes) _observer.Warning($"{scope}: {note}");
             crawlPages = result.CrawlPages;
             profilesFile = Path.Combine(_settings.OutputDirectory, $"profiles-{attack.Label}-seed{seed.ToString(CultureInfo.InvariantCulture)}.jsonl");
             var parameters = new Dictionary<string, string>(GenerateParameters(attack.Strategy), StringComparer.Ordinal);
@@ -262,6 +267,8 @@ public sealed class ExerciseRunner
             },
             ProfilesFile = profilesFile,
             Phases = phases,
+            StrategyPhases = strategyPhases,
+            Notes = notes,
         };
     }
 
@@ -481,10 +488,26 @@ public sealed class ExerciseRunner
     private Dictionary<string, string> GenerateParameters(string strategy)
     {
         var parameters = new Dictionary<string, string>(StringComparer.Ordinal) { ["refresh_view"] = "true" };
+        if (StrategyKey(strategy) == LokiStrategyName)
+            parameters[LokiLocalModelsParameter] = string.Join(",", LeaveOneOutModels(_scenario.Victim.Kind));
         if (_scenario.AttackParameters.TryGetValue(strategy, out var given))
             foreach (var (k, v) in given) parameters[k] = v;
         return parameters;
     }
+
+    public const string LokiStrategyName = "loki";
+    public const string LokiLocalModelsParameter = "loki_local_models";
+
+    /// <summary>LOKI's four kinds (bprmf, fpmc, gru4rec, transrec).</summary>
+    public static IReadOnlyList<string> LokiKinds => PoisonRange.Simulator.SimulatorOptions.LokiKinds;
+
+    /// <summary>
+    /// The simulator's local models in LOKI's leave-one-out protocol: the four LOKI kinds without
+    /// the victim's (the exercise designer knows the victim; the attacker code never learns it
+    /// from the platform). A victim outside the four leaves all four.
+    /// </summary>
+    public static IReadOnlyList<string> LeaveOneOutModels(string victimKind) =>
+        LokiKinds.Where(k => !string.Equals(k, victimKind?.Trim(), StringComparison.OrdinalIgnoreCase)).ToArray();
 
     private async Task<InjectResult> InjectAsync(string scope, AttackSpec attack, ulong seed, IReadOnlyList<FakeProfile> profiles, CancellationToken ct)
     {

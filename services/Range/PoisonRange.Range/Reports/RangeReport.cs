@@ -82,6 +82,10 @@ public sealed record AttackRun
     /// <summary>The profiles file written beside the report (or read, for file attacks); null for none.</summary>
     public string? ProfilesFile { get; init; }
     public required IReadOnlyList<Phase> Phases { get; init; }
+    /// <summary>The strategy's own phases inside "generate" (LOKI: simulator, estimator, groups, train, generate), as the agent timed them.</summary>
+    public IReadOnlyList<Phase> StrategyPhases { get; init; } = [];
+    /// <summary>The strategy's remarks (a local model skipped, weights renormalised, a budget lowered).</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
 }
 
 public sealed record Delta(double DisplayRate, double MeanItemHitRatio)

@@ -128,6 +128,13 @@ public static class ReportWriter
                 var profiles = a.ProfilesFile is null ? "–" : Code(Path.GetFileName(a.ProfilesFile));
                 md.AppendLine(Inv, $"| {Escape(a.Label)} | {Num(a.Before.DisplayRate)} | {Num(a.After.DisplayRate)} | {Signed(a.Delta.DisplayRate)} | {Num(a.Before.MeanItemHitRatio)} | {Num(a.After.MeanItemHitRatio)} | {Signed(a.Delta.MeanItemHitRatio)} | {a.Cost.Queries} | {a.Cost.CrawlPages} | {a.Cost.FakeAccounts} | {a.Cost.Actions} | {a.Cost.FlaggedAccounts} | {(peak > 0 ? Mb(peak) : "–")} | {profiles} |");
             }
+            foreach (var a in run.Attacks.Where(a => a.StrategyPhases.Count > 0 || a.Notes.Count > 0))
+            {
+                md.AppendLine();
+                if (a.StrategyPhases.Count > 0)
+                    md.AppendLine(Inv, $"{Escape(a.Label)} inside generate (seconds): {string.Join(", ", a.StrategyPhases.Select(p => $"{Escape(p.Name)} {p.Seconds.ToString("0.00", Inv)}"))}.");
+                foreach (var note in a.Notes) md.AppendLine(Inv, $"- {Escape(a.Label)}: {Escape(note)}");
+            }
         }
         md.AppendLine();
 

@@ -228,6 +228,9 @@ public sealed class BprMf : IRecommender
 
     private FactorServingModel RequireModel() => _model ?? throw new InvalidOperationException("BprMf is not fitted or loaded.");
 
+    /// <summary>The serving parameters (the differentiable view in Influence/ rebuilds its tensors from them).</summary>
+    internal FactorServingModel ServingModel => RequireModel();
+
     /// <summary>
     /// Body layout (version 1): int32 users, items, factors; byte hasBias; float32 fold-in margin;
     /// user factors (users × d), item factors (items × d), [item bias (items)], popularity (items).

@@ -184,6 +184,9 @@ public sealed class Gru4Rec : IRecommender
 
     private GruServingModel RequireModel() => _model ?? throw new InvalidOperationException("Gru4Rec is not fitted or loaded.");
 
+    /// <summary>The serving parameters (the differentiable view in Influence/ rebuilds its tensors from them).</summary>
+    internal GruServingModel ServingModel => RequireModel();
+
     /// <summary>
     /// Body layout (version 1): int32 users, items, hidden, maxLength; input table (items × 3H),
     /// recurrent weights (3H × H), recurrent bias (3H), output weights (items × H), output bias

@@ -1,0 +1,57 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using PoisonRange.Client;
+
+namespace PoisonRange.Simulator;
+
+/// <summary>Wiring of the simulator into any host (its own Program, or the range's embedded mode).</summary>
+public static class SimulatorExtensions
+{
+    /// <summary>
+    /// Registers gRPC, the gRPC health service, the platform client (<c>Platform:*</c>), the
+    /// defaults of a Build request (<c>Simulator:*</c>) and the simulator's state.
+    /// </summary>
+    public static IServiceCollection AddSimulator(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddGrpc();
+        services.AddGrpcHealthChecks().AddCheck("simulator", () => HealthCheckResult.Healthy());
+        services.AddPlatformClient(configuration);
+        services.AddOptions<SimulatorOptions>()
+            .Bind(configuration.GetSection(SimulatorOptions.SectionName))
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SimulatorOptions>, SimulatorOptionsValidator>());
+        services.TryAddSingleton<SimulatorState>();
+        return services;
+    }
+
+    /// <summary>Maps the Simulator gRPC service and the standard gRPC health service.</summary>
+    public static IEndpointRouteBuilder MapSimulator(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGrpcService<SimulatorService>();
+        endpoints.MapGrpcHealthChecksService();
+        return endpoints;
+    }
+}
+
+/// <summary>Reports bad <c>Simulator:*</c> settings when the host starts, in one line.</summary>
+internal sealed class SimulatorOptionsValidator : IValidateOptions<SimulatorOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SimulatorOptions options)
+    {
+        try
+        {
+            options.Validate();
+            return ValidateOptionsResult.Success;
+        }
+        catch (ArgumentException ex)
+        {
+            return ValidateOptionsResult.Fail(ex.Message);
+        }
+    }
+}
