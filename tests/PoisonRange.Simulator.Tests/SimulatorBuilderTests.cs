@@ -47,6 +47,23 @@ public sealed class SimulatorBuilderTests(LoopbackPlatform platform) : IClassFix
     }
 
     [Fact]
+    public async Task A_fixed_seed_gives_the_same_probes_weights_and_agreement()
+    {
+        await platform.ConfigureAsync("bprmf", hyper: Bpr);
+        using var client = platform.NewClient();
+        using var first = await SimulatorBuilder.BuildAsync(client, SmallOptions(20), null, CancellationToken.None);
+        var options = SmallOptions(20);
+        options.ExcludeUsers.UnionWith(first.ProbeAccounts);
+        using var second = await SimulatorBuilder.BuildAsync(client, options, null, CancellationToken.None);
+        Assert.Equal(first.Train.InteractionCount, second.Train.InteractionCount);
+        Assert.Equal(first.Weights, second.Weights);
+        Assert.Equal(first.Agreement.Models, second.Agreement.Models);
+        Assert.Equal(first.Agreement.EnsembleKendall, second.Agreement.EnsembleKendall);
+        Assert.Empty(first.ProbeAccounts.Intersect(second.ProbeAccounts));
+        Assert.Equal(first.RankHistory([1, 2, 3], 10).Ensemble, second.RankHistory([1, 2, 3], 10).Ensemble);
+    }
+
+    [Fact]
     public async Task Query_and_action_accounting_is_exact()
     {
         await platform.ConfigureAsync("bprmf", hyper: Bpr);

@@ -38,7 +38,7 @@ public static class SimulatorBuilder
         foreach (var spec in specs) RecommenderFactory.Describe(spec.Kind);
 
         var before = client.Counters.Snapshot();
-        var train = await CrawlAsync(client, options.CrawlPageSize, progress, cancellationToken).ConfigureAwait(false);
+        var train = await CrawlAsync(client, options.CrawlPageSize, progress, cancellationToken, options.ExcludeUsers).ConfigureAwait(false);
         var models = TrainModels(train, specs, options.Seed, options.Threads, progress, cancellationToken);
         try
         {
@@ -55,7 +55,8 @@ public static class SimulatorBuilder
     }
 
     /// <summary>The catalogue and every public history, as the attacker's dataset.</summary>
-    public static async Task<InteractionDataset> CrawlAsync(PlatformClient client, int pageSize, IProgress<SimulatorProgress>? progress, CancellationToken cancellationToken)
+    public static async Task<InteractionDataset> CrawlAsync(
+        PlatformClient client, int pageSize, IProgress<SimulatorProgress>? progress, CancellationToken cancellationToken, IReadOnlySet<string>? excludeUsers = null)
     {
         ArgumentNullException.ThrowIfNull(client);
         progress?.Report(new SimulatorProgress("crawl", 0, 0, "listing the catalogue"));
@@ -63,10 +64,11 @@ public static class SimulatorBuilder
         var crawlProgress = progress is null ? null : new Progress<CrawlProgress>(p =>
             progress.Report(new SimulatorProgress("crawl", p.Users, p.TotalUsers, $"{p.Pages} pages, {p.Users} users")));
         var histories = await client.CrawlAsync(pageSize, crawlProgress, cancellationToken).ConfigureAwait(false);
-        var train = AttackerView.FromCrawl(histories, items.Select(i => i.ItemId), new AttackerViewOptions { Name = "platform-crawl" }, out var stats);
+        var train = AttackerView.FromCrawl(histories, items.Select(i => i.ItemId), new AttackerViewOptions { Name = "platform-crawl", ExcludeUsers = excludeUsers }, out var stats);
         if (train.InteractionCount == 0)
             throw new InvalidOperationException($"The crawl returned no usable interactions ({stats.Users} users, {stats.Items} items): nothing to train the local models on.");
-        progress?.Report(new SimulatorProgress("crawl", stats.Users, stats.Users, $"{stats.Users} users, {stats.Items} items, {stats.Interactions} interactions"));
+        progress?.Report(new SimulatorProgress("crawl", stats.Users, stats.Users,
+            $"{stats.Users} users, {stats.Items} items, {stats.Interactions} interactions" + (stats.ExcludedUsers > 0 ? $", {stats.ExcludedUsers} own accounts left out" : "")));
         return train;
     }
 

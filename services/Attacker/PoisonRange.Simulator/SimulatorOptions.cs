@@ -83,6 +83,12 @@ public sealed class SimulatorOptions
     /// <summary>Probe accounts handled at once.</summary>
     public int ProbeConcurrency { get; set; } = 4;
 
+    /// <summary>
+    /// Crawled users to leave out of the training set: the attacker's own accounts (earlier
+    /// probes, injected fake users), should the platform publish them.
+    /// </summary>
+    public HashSet<string> ExcludeUsers { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>Users per crawl page.</summary>
     public int CrawlPageSize { get; set; } = 500;
 
@@ -135,6 +141,7 @@ public sealed class SimulatorOptions
         var copy = (SimulatorOptions)MemberwiseClone();
         copy.Models = [.. Models];
         copy.TemperatureGrid = [.. TemperatureGrid];
+        copy.ExcludeUsers = new HashSet<string>(ExcludeUsers, StringComparer.Ordinal);
         return copy;
     }
 

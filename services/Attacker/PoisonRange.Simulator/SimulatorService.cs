@@ -23,6 +23,8 @@ public sealed partial class SimulatorService(
         try
         {
             options = SimulatorWire.ToOptions(request, defaults.Value);
+            // A rebuild never trains on the previous build's probe accounts.
+            if (state.TryRead((ensemble, _) => ensemble.ProbeAccounts, out var previous)) options.ExcludeUsers.UnionWith(previous);
             options.Validate();
             foreach (var spec in options.EffectiveModels()) RecommenderFactory.Describe(spec.Kind);
         }
