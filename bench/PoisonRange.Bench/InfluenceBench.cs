@@ -103,14 +103,17 @@ internal static class InfluenceBench
         foreach (var text in speedTargets.Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
             int n = int.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
-            using var timed = new InfluenceEstimator([(model, 1.0)], train, allTargets[..n], options with { Depth = speedDepth, Tolerance = 0 });
-            var result = timed.BuildCacheAsync().GetAwaiter().GetResult();
-            var watch = Stopwatch.StartNew();
-            timed.ScoreProfiles(profiles);
-            double perCandidate = watch.Elapsed.TotalSeconds / profileCount;
-            double estimatorTotal = result.Elapsed.TotalSeconds + profileCount * perCandidate;
-            Console.WriteLine($"RESULT speed targets={n}: cache build ({speedDepth} steps) {result.Elapsed.TotalSeconds:F1} s = {result.Elapsed.TotalSeconds / speedDepth:F3} s/step; " +
-                              $"{profileCount} candidates: estimator {estimatorTotal:F1} s vs retrain {profileCount * fitWatch.Elapsed.TotalSeconds:F0} s (Fit) / {profileCount * refitSeconds:F0} s (warm refit)");
+            foreach (bool perTarget in new[] { true, false })
+            {
+                using var timed = new InfluenceEstimator([(model, 1.0)], train, allTargets[..n], options with { Depth = speedDepth, Tolerance = 0 }, solvePerTarget: perTarget);
+                var result = timed.BuildCacheAsync().GetAwaiter().GetResult();
+                var watch = Stopwatch.StartNew();
+                timed.ScoreProfiles(profiles);
+                double perCandidate = watch.Elapsed.TotalSeconds / profileCount;
+                double estimatorTotal = result.Elapsed.TotalSeconds + profileCount * perCandidate;
+                Console.WriteLine($"RESULT speed targets={n} ({(perTarget ? "per-target s_test" : "summed targets")}): cache build ({speedDepth} steps) {result.Elapsed.TotalSeconds:F1} s = {result.Elapsed.TotalSeconds / speedDepth:F3} s/step; " +
+                                  $"{profileCount} candidates: estimator {estimatorTotal:F1} s vs retrain {profileCount * fitWatch.Elapsed.TotalSeconds:F0} s (Fit) / {profileCount * refitSeconds:F0} s (warm refit)");
+            }
         }
         return 0;
     }

@@ -178,6 +178,22 @@ public sealed class EstimatorTests(TinyFixture fixture) : IClassFixture<TinyFixt
     }
 
     [Fact]
+    public async Task Summed_targets_score_like_per_target_solutions()
+    {
+        var train = fixture.Train;
+        var options = new LissaOptions { Damping = 0.5, Scale = 50, Depth = 200, BatchSize = 0 };
+        using var perTarget = new InfluenceEstimator([(fixture.Bpr, 0.5), (fixture.Gru, 0.5)], train, Targets, options);
+        using var summed = new InfluenceEstimator([(fixture.Bpr, 0.5), (fixture.Gru, 0.5)], train, Targets, options, solvePerTarget: false);
+        await perTarget.BuildCacheAsync();
+        await summed.BuildCacheAsync();
+        int[][] profiles = [[3, 4, 5], [7, 3, 1], [0, 2]];
+        var a = perTarget.ScoreProfiles(profiles);
+        var b = summed.ScoreProfiles(profiles);
+        for (int k = 0; k < profiles.Length; k++) Assert.Equal(a[k], b[k], 1e-9 * Math.Max(1, Math.Abs(a[k])));
+        Assert.Throws<InvalidOperationException>(() => summed.UserRemovalInfluence(0, 3));
+    }
+
+    [Fact]
     public async Task User_removal_influence_is_positive_for_users_of_the_target_and_needs_a_cached_item()
     {
         var train = fixture.Train;

@@ -143,7 +143,7 @@ public sealed class EstimatorService(EstimatorState state, IOptions<EstimatorOpt
         try
         {
             lissa.Validate();
-            estimator = new InfluenceEstimator(loaded.Item1, loaded.Item2, targets, lissa, state.Cache);
+            estimator = new InfluenceEstimator(loaded.Item1, loaded.Item2, targets, lissa, state.Cache, solvePerTarget: !request.SummedTargets);
         }
         catch (Exception ex) when (ex is ArgumentException or NotSupportedException)
         {
@@ -233,6 +233,10 @@ public sealed class EstimatorService(EstimatorState state, IOptions<EstimatorOpt
         catch (ObjectDisposedException)
         {
             throw Errors.Rpc(StatusCode.Unavailable, "The estimator was replaced; retry.");
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw Errors.Rpc(StatusCode.FailedPrecondition, FirstLine(ex.Message));
         }
     }
 

@@ -60,8 +60,14 @@ public sealed class InfluenceEstimator : IDisposable
     private string[]? _keys;
     private bool _disposed;
 
+    /// <param name="solvePerTarget">
+    /// true (default): one s_test per target pair, which <see cref="UserRemovalInfluence"/> and
+    /// <see cref="Solution"/> need. false: one solve per model for the summed target gradient
+    /// Σ∇f (s_test is linear in ∇f, so <see cref="ScoreProfiles"/> is unchanged), whose cost does not
+    /// grow with the number of targets.
+    /// </param>
     public InfluenceEstimator(IReadOnlyList<LocalModel> models, InteractionDataset train, IReadOnlyList<TargetPair> targets, LissaOptions options,
-        InfluenceCache? cache = null)
+        InfluenceCache? cache = null, bool solvePerTarget = true)
     {
         ArgumentNullException.ThrowIfNull(models);
         ArgumentNullException.ThrowIfNull(train);
@@ -88,14 +94,18 @@ public sealed class InfluenceEstimator : IDisposable
         _targets = [.. targets];
         _options = options;
         _cache = cache ?? new InfluenceCache();
+        SolvePerTarget = solvePerTarget;
     }
 
     public InfluenceEstimator(IReadOnlyList<(IRecommender Model, double Weight)> models, InteractionDataset train, IReadOnlyList<TargetPair> targets,
-        LissaOptions options, InfluenceCache? cache = null)
+        LissaOptions options, InfluenceCache? cache = null, bool solvePerTarget = true)
         : this(models?.Select(m => new LocalModel(m.Model.Kind, m.Model, m.Weight)).ToArray() ?? throw new ArgumentNullException(nameof(models)),
-            train, targets, options, cache)
+            train, targets, options, cache, solvePerTarget)
     {
     }
+
+    /// <summary>Whether s_test is kept per target pair (else one solve for the summed targets).</summary>
+    public bool SolvePerTarget { get; }
 
     public IReadOnlyList<TargetPair> Targets => _targets;
     public IReadOnlyList<LocalModel> Models => _models;
@@ -128,7 +138,8 @@ public sealed class InfluenceEstimator : IDisposable
                     cancellationToken.ThrowIfCancellationRequested();
                     var local = _models[m];
                     views[m] = InfluenceModels.Create(local.Model, _train, _options.Seed);
-                    keys[m] = InfluenceCache.Key(InfluenceCache.ModelFingerprint(local.Model), datasetFingerprint, _targets, _options);
+                    keys[m] = InfluenceCache.Key(InfluenceCache.ModelFingerprint(local.Model), datasetFingerprint, _targets, _options)
+                        + (SolvePerTarget ? "|per-target" : "|summed");
                     var shapes = views[m].Parameters.Select(p => p.shape).ToArray();
                     if (_cache.TryGet(keys[m], out var cached))
                     {
@@ -137,6 +148,14 @@ public sealed class InfluenceEstimator : IDisposable
                         continue;
                     }
                     var gradients = TargetGradients(views[m]);
+                    if (!SolvePerTarget)
+                    {
+                        var summed = gradients[0].Select(t => t.clone().DetachFromDisposeScope()).ToArray();
+                        for (int k = 1; k < gradients.Length; k++)
+                            for (int p = 0; p < summed.Length; p++) summed[p].add_(gradients[k][p]);
+                        foreach (var g in gradients) foreach (var t in g) t.Dispose();
+                        gradients = [summed];
+                    }
                     int index = m;
                     var solveProgress = progress is null ? null : new SyncProgress<LissaProgress>(p => progress.Report(new CacheBuildProgress(index + 1, _models.Length, local.Kind, p)));
                     var (solved, result) = Lissa.Solve(views[m], gradients, _options, solveProgress, cancellationToken);
@@ -226,6 +245,8 @@ public sealed class InfluenceEstimator : IDisposable
             var (views, _) = RequireBuilt();
             if ((uint)user >= (uint)_train.UserCount)
                 throw new ArgumentOutOfRangeException(nameof(user), user, $"User {user} is outside 0..{_train.UserCount - 1}.");
+            if (!SolvePerTarget)
+                throw new InvalidOperationException("User-removal influence needs s_test per target pair; this estimator solved for the summed targets.");
             var pairs = Enumerable.Range(0, _targets.Length).Where(k => _targets[k].Item == targetItem).ToArray();
             if (pairs.Length == 0)
                 throw new ArgumentException($"Item {targetItem} is not the item of any cached target pair.", nameof(targetItem));
@@ -286,6 +307,7 @@ public sealed class InfluenceEstimator : IDisposable
         lock (_gate)
         {
             RequireBuilt();
+            if (!SolvePerTarget) throw new InvalidOperationException("This estimator solved for the summed targets; there is no per-pair solution.");
             return Flatten(_solutions![model][pair]);
         }
     }
