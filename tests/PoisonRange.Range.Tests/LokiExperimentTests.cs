@@ -42,6 +42,7 @@ public sealed class LokiExperimentFixture : IAsyncLifetime
         targets: { items: 2, band: unpopular, users: 5 }
         budget: { fakeUsers: 4, actionsPerUser: 6 }
         k: 10
+        alsoK: [20]
         seed: 1
         repeats: 1
         """;
@@ -95,6 +96,30 @@ public class LokiExperimentTests(LokiExperimentFixture fixture) : IClassFixture<
         var md = File.ReadAllText(Path.Combine(fixture.Output, LeaveOneOutExperiment.MarkdownFileName));
         Assert.Contains("LOKI against the best baseline", md, StringComparison.Ordinal);
         Assert.Contains("loki-leave-one-out", fixture.Console, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_attack_is_also_evaluated_at_the_further_K_and_a_longer_list_shows_at_least_as_much()
+    {
+        foreach (var s in Report.Scenarios)
+        {
+            var report = ReportWriter.TryRead(Path.Combine(s.ReportDirectory, ReportWriter.JsonFileName))!;
+            foreach (var attack in report.Runs.Single().Attacks)
+            {
+                var at20 = Assert.Single(attack.After.AlsoK);
+                Assert.Equal(20, at20.K);
+                // A top-20 list holds the top-10 list: every target user reached at 10 is reached at 20.
+                Assert.True(at20.DisplayRate >= attack.After.DisplayRate, $"{s.Victim} {attack.Label}: {at20.DisplayRate} at 20 < {attack.After.DisplayRate} at 10");
+                Assert.True(at20.MeanItemHitRatio >= attack.After.MeanItemHitRatio);
+                Assert.Equal(20, Assert.Single(attack.Before.AlsoK).K);
+            }
+            Assert.All(s.Summary, a => Assert.Equal(20, Assert.Single(a.AlsoK).K));
+        }
+        Assert.Equal([10, 20], LeaveOneOutExperiment.AllK(Report));
+        var md = File.ReadAllText(Path.Combine(fixture.Output, LeaveOneOutExperiment.MarkdownFileName));
+        Assert.Contains("## Results at K = 20", md, StringComparison.Ordinal);
+        Assert.Contains("- K = 20, mean over 4 scenarios: LOKI display rate", md, StringComparison.Ordinal);
+        Assert.Contains("K = 20: LOKI display rate", fixture.Console, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -148,6 +148,9 @@ public class ScenarioFileTests
     [InlineData("services:\n  platform: http://localhost:5001", "services.referee: is required with a platform address")]
     [InlineData("services:\n  referee: http://localhost:5002", "services.platform: is required when the referee")]
     [InlineData("platform:\n  limits:\n    actionsPerAccount: 5", "platform.limits.actionsPerAccount: (5) is below budget.actionsPerUser (15)")]
+    [InlineData("k: 10\nalsoK: [40, 0]", "alsoK: every K must be at least 1")]
+    [InlineData("k: 10\nalsoK: [10, 40]", "alsoK: holds a K twice or repeats k (10)")]
+    [InlineData("k: 10\nalsoK: [40]\nplatform:\n  limits:\n    kMax: 20", "alsoK: must not exceed platform.limits.kMax (20)")]
     public void Invalid_values_are_reported_by_field(string yaml, string expected)
     {
         var e = Assert.Throws<ScenarioException>(() => ScenarioResolver.Resolve(ScenarioFile.Parse(yaml + "\n", "s.yaml", yaml: true), []));
@@ -166,8 +169,10 @@ public class ScenarioFileTests
             new ScenarioOverride("targets.band", JsonValue.Create("all"), "--target-band"),
             ScenarioOverride.ParseAssignment("platform.limits.queryBudgetPerKey=77"),
             ScenarioOverride.ParseAssignment("victim.hyperParameters.epochs=\"5\""),
+            new ScenarioOverride("alsoK", new JsonArray(20, 40), "--also-k"),
         ]);
         Assert.Equal(5, s.K);
+        Assert.Equal([20, 40], s.AlsoK);
         Assert.Equal(["random"], s.Attacks);
         Assert.Equal("all", s.Targets.Band);
         Assert.Equal(77, s.Platform.Limits.QueryBudgetPerKey);
@@ -223,6 +228,8 @@ public class ExampleScenarioTests
         var s = ScenarioResolver.Resolve(ScenarioFile.Load(path), []);
         Assert.Equal("ml-100k", s.Dataset.Source);
         Assert.Equal(20, s.Targets.Items);
+        Assert.Equal(10, s.K);
+        Assert.Equal([40], s.AlsoK);
         Assert.Equal([1UL, 2UL, 3UL], s.ResolvedSeeds());
     }
 }

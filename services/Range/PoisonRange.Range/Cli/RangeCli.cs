@@ -284,6 +284,10 @@ public static class RangeCli
                     a.PhaseSeconds.Values.Sum(p => p.Mean).ToString("0.0", CultureInfo.InvariantCulture));
             }
         console.Write(table);
+        foreach (var k in LeaveOneOutExperiment.AllK(report))
+            if (LeaveOneOutExperiment.Compare(report, k) is { } c)
+                console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"K = {k}: LOKI display rate {c.Loki:0.000} (mean of {c.Scenarios} scenarios); best baseline per scenario {c.BestPerScenario:0.000} ({LeaveOneOutExperiment.Relative(c.Loki, c.BestPerScenario)}); {c.OverallBest} {c.OverallBestMean:0.000} ({LeaveOneOutExperiment.Relative(c.Loki, c.OverallBestMean)})"));
         foreach (var s in report.Scenarios.Where(s => s.LokiPhaseSeconds.Count > 0))
             console.WriteLine($"{s.Victim}: LOKI inside generate: {string.Join(", ", s.LokiPhaseSeconds.Select(p => $"{p.Key} {p.Value.Mean.ToString("0.0", CultureInfo.InvariantCulture)} s"))}");
         console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Experiment report: {Path.Combine(outputDirectory, LeaveOneOutExperiment.MarkdownFileName)} ({report.WallSeconds:0.0} s)"));
@@ -443,6 +447,9 @@ public static class RangeCli
                 F(a.Queries, repeats, "0"), F(a.Actions, repeats, "0"), F(seconds, repeats, "0.0"));
         }
         console.Write(table);
+        foreach (var a in report.Summary)
+            foreach (var k in a.AlsoK)
+                console.WriteLine($"{a.Label} at K = {k.K}: DR {F(k.DisplayRateBefore, repeats)} -> {F(k.DisplayRateAfter, repeats)} (ΔDR {F(k.DisplayRateDelta, repeats, signed: true)}), ΔHR {F(k.HitRatioDelta, repeats, signed: true)}");
         foreach (var w in report.Warnings) console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(w)}");
         console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Report: {Path.Combine(outputDirectory, ReportWriter.MarkdownFileName)} ({report.WallSeconds:0.0} s, peak memory {report.PeakMemoryBytes / (1024 * 1024)} MB)"));
     }

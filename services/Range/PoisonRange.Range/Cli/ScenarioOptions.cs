@@ -24,6 +24,7 @@ public sealed class ScenarioOptions
     public Option<int?> FakeUserCount { get; } = new("--fake-user-count") { Description = "An absolute number of fake users (overrides --fake-users)." };
     public Option<int?> Actions { get; } = new("--actions") { Description = "Actions (interactions) per fake user." };
     public Option<int?> K { get; } = new("--k", "-k") { Description = "Length of the evaluated recommendation lists (HR_t@K, display rate)." };
+    public Option<string[]> AlsoK { get; } = new("--also-k") { Description = "Further list lengths evaluated beside K on the same models (comma-separated, e.g. 40).", AllowMultipleArgumentsPerToken = true };
     public Option<ulong?> Seed { get; } = new("--seed") { Description = "Seed of the first repeat." };
     public Option<int?> Repeats { get; } = new("--repeats", "-r") { Description = "Repeats with seeds seed, seed+1, ...; the report gives mean and standard deviation." };
     public Option<string[]> Seeds { get; } = new("--seeds") { Description = "Explicit seeds (comma-separated), one per repeat.", AllowMultipleArgumentsPerToken = true };
@@ -55,6 +56,7 @@ public sealed class ScenarioOptions
         command.Add(FakeUserCount);
         command.Add(Actions);
         command.Add(K);
+        command.Add(AlsoK);
         command.Add(Seed);
         command.Add(Repeats);
         command.Add(Seeds);
@@ -121,6 +123,17 @@ public sealed class ScenarioOptions
         Int(FakeUserCount, "budget.fakeUsers");
         Int(Actions, "budget.actionsPerUser");
         Int(K, "k");
+        if (r.GetResult(AlsoK) is not null)
+        {
+            var ks = new JsonArray();
+            foreach (var k in Split(r.GetValue(AlsoK)))
+            {
+                if (!int.TryParse(k, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < 1)
+                    throw new ScenarioException($"--also-k: '{k}' is not a whole number of at least 1");
+                ks.Add(value);
+            }
+            list.Add(new ScenarioOverride("alsoK", ks, AlsoK.Name));
+        }
         var seed = r.GetValue(Seed);
         if (seed is not null)
         {

@@ -370,6 +370,19 @@ public sealed class ExerciseRunner
         request.TargetUsers.AddRange(users);
         var reply = await _services.CallAsync("referee", "Evaluate",
             () => _services.Referee.EvaluateAsync(request, _services.OperatorCall(_services.LongCall, ct)).ResponseAsync, ct).ConfigureAwait(false);
+        var alsoK = new List<KEvaluation>();
+        foreach (var k in _scenario.AlsoK)
+        {
+            // The same serving model: nothing is recorded or retrained between these calls.
+            var more = new EvaluateRequest { K = k };
+            more.TargetItems.AddRange(items);
+            more.TargetUsers.AddRange(users);
+            var r = await _services.CallAsync("referee", "Evaluate",
+                () => _services.Referee.EvaluateAsync(more, _services.OperatorCall(_services.LongCall, ct)).ResponseAsync, ct).ConfigureAwait(false);
+            if (r.ModelVersion != reply.ModelVersion)
+                Warn($"the platform's model changed from {reply.ModelVersion} to {r.ModelVersion} between its evaluations at K = {_scenario.K} and K = {k} (a scheduled retrain): the K = {k} figures are of the newer model");
+            alsoK.Add(new KEvaluation(k, r.DisplayRate, r.MeanItemHitRatio));
+        }
         return new Evaluation
         {
             DisplayRate = reply.DisplayRate,
@@ -378,6 +391,7 @@ public sealed class ExerciseRunner
             TargetUsersEvaluated = reply.TargetUsersEvaluated,
             NormalUsers = reply.NormalUsers,
             Items = reply.Items.Select(i => new ItemHit(i.ItemId, i.HitRatio, i.Population)).ToList(),
+            AlsoK = alsoK,
         };
     }
 

@@ -99,9 +99,57 @@ public static class LeaveOneOutExperiment
     public static ExperimentReport FromJson(string json) =>
         JsonSerializer.Deserialize<ExperimentReport>(json, ReportWriter.JsonOptions) ?? throw new JsonException("empty experiment report");
 
-    /// <summary>The best attack other than none and loki by mean ΔHR_t@K (null when none ran).</summary>
-    public static AttackSummary? BestBaseline(ExperimentScenario s) =>
-        s.Summary.Where(a => a.Label is not ("none" or ExerciseRunner.LokiStrategyName)).OrderByDescending(a => a.HitRatioDelta.Mean).FirstOrDefault();
+    /// <summary>
+    /// The best attack other than none and loki at list length <paramref name="k"/>: the highest
+    /// mean display rate after the attack, ties broken by mean ΔHR_t (null when none ran).
+    /// </summary>
+    public static AttackSummary? BestBaseline(ExperimentScenario s, int k, int ownK) =>
+        s.Summary.Where(a => a.Label is not ("none" or ExerciseRunner.LokiStrategyName) && At(a, k, ownK) is not null)
+            .OrderByDescending(a => At(a, k, ownK)!.DisplayRateAfter.Mean).ThenByDescending(a => At(a, k, ownK)!.HitRatioDelta.Mean).FirstOrDefault();
+
+    /// <summary>An attack's figures at list length <paramref name="k"/>: the scenario's own K or one of its alsoK.</summary>
+    public static KSummary? At(AttackSummary a, int k, int ownK) =>
+        k == ownK
+            ? new KSummary
+            {
+                K = k,
+                DisplayRateBefore = a.DisplayRateBefore,
+                DisplayRateAfter = a.DisplayRateAfter,
+                DisplayRateDelta = a.DisplayRateDelta,
+                HitRatioBefore = a.HitRatioBefore,
+                HitRatioAfter = a.HitRatioAfter,
+                HitRatioDelta = a.HitRatioDelta,
+            }
+            : a.AlsoK.FirstOrDefault(x => x.K == k);
+
+    /// <summary>Every list length the experiment evaluated: K first, then the further ones.</summary>
+    public static IReadOnlyList<int> AllK(ExperimentReport r) =>
+        new[] { r.K }.Concat(r.Scenarios.SelectMany(s => s.Summary).SelectMany(a => a.AlsoK.Select(x => x.K)).Distinct().Order()).ToList();
+
+    /// <summary>
+    /// LOKI against the baselines at one K, over the scenarios that ran LOKI: the mean display rate
+    /// after LOKI, after each scenario's best baseline, and after the one baseline that is best on
+    /// average (LOKI §4.3 compares with Co-visit this way).
+    /// </summary>
+    public static LokiComparison? Compare(ExperimentReport r, int k)
+    {
+        var rows = new List<(double Loki, double Best)>();
+        foreach (var s in r.Scenarios)
+        {
+            var loki = s.Summary.FirstOrDefault(a => a.Label == ExerciseRunner.LokiStrategyName);
+            var best = BestBaseline(s, k, r.K);
+            if (loki is null || best is null || At(loki, k, r.K) is not { } l) continue;
+            rows.Add((l.DisplayRateAfter.Mean, At(best, k, r.K)!.DisplayRateAfter.Mean));
+        }
+        if (rows.Count == 0) return null;
+        var baselines = r.Scenarios.SelectMany(s => s.Summary).Select(a => a.Label)
+            .Where(l => l is not ("none" or ExerciseRunner.LokiStrategyName)).Distinct().ToList();
+        var overall = baselines
+            .Select(label => (Label: label, Mean: r.Scenarios.Select(s => s.Summary.FirstOrDefault(a => a.Label == label))
+                .Where(a => a is not null && At(a, k, r.K) is not null).Select(a => At(a!, k, r.K)!.DisplayRateAfter.Mean).DefaultIfEmpty(0).Average()))
+            .OrderByDescending(x => x.Mean).FirstOrDefault();
+        return new LokiComparison(k, rows.Count, rows.Average(x => x.Loki), rows.Average(x => x.Best), overall.Label ?? "", overall.Mean);
+    }
 
     public static string ToMarkdown(ExperimentReport r)
     {
@@ -125,17 +173,36 @@ public static class LeaveOneOutExperiment
                 md.AppendLine(inv, $"| {s.Victim} | {a.Label} | {F(a.DisplayRateAfter, repeats)} | {F(a.DisplayRateDelta, repeats, signed: true)} | {F(a.HitRatioAfter, repeats)} | {F(a.HitRatioDelta, repeats, signed: true)} | {F(a.Queries, repeats, "0")} | {F(a.Actions, repeats, "0")} | {generate} | {total.Mean.ToString("0.0", inv)} |");
             }
         md.AppendLine();
-        md.AppendLine("## LOKI against the best baseline (by mean Δ HR_t@K)");
-        md.AppendLine();
-        md.AppendLine("| victim | local models | best baseline | its Δ HR_t@K | LOKI Δ HR_t@K | LOKI Δ display rate | LOKI wins |");
-        md.AppendLine("|---|---|---|---:|---:|---:|---|");
-        foreach (var s in r.Scenarios)
+        var allK = AllK(r);
+        foreach (var k in allK.Skip(1))
         {
-            var best = BestBaseline(s);
-            var loki = s.Summary.FirstOrDefault(a => a.Label == ExerciseRunner.LokiStrategyName);
-            if (best is null || loki is null) continue;
-            md.AppendLine(inv, $"| {s.Victim} | {string.Join(", ", s.LocalModels)} | {best.Label} | {F(best.HitRatioDelta, repeats, signed: true)} | {F(loki.HitRatioDelta, repeats, signed: true)} | {F(loki.DisplayRateDelta, repeats, signed: true)} | {(loki.HitRatioDelta.Mean > best.HitRatioDelta.Mean ? "yes" : "no")} |");
+            md.AppendLine(repeats ? $"## Results at K = {k} (the same models; mean ± std over {r.Seeds.Count} seeds)" : $"## Results at K = {k} (the same models)");
+            md.AppendLine();
+            md.AppendLine("| victim | attack | display rate after | Δ display rate | HR_t@K after | Δ HR_t@K |");
+            md.AppendLine("|---|---|---:|---:|---:|---:|");
+            foreach (var s in r.Scenarios)
+                foreach (var a in s.Summary)
+                    if (At(a, k, r.K) is { } x)
+                        md.AppendLine(inv, $"| {s.Victim} | {a.Label} | {F(x.DisplayRateAfter, repeats)} | {F(x.DisplayRateDelta, repeats, signed: true)} | {F(x.HitRatioAfter, repeats)} | {F(x.HitRatioDelta, repeats, signed: true)} |");
+            md.AppendLine();
         }
+        md.AppendLine("## LOKI against the best baseline (by display rate after the attack)");
+        md.AppendLine();
+        md.AppendLine("| victim | local models | K | best baseline | its display rate | LOKI display rate | LOKI Δ display rate | LOKI Δ HR_t@K | LOKI wins |");
+        md.AppendLine("|---|---|---:|---|---:|---:|---:|---:|---|");
+        foreach (var k in allK)
+            foreach (var s in r.Scenarios)
+            {
+                var best = BestBaseline(s, k, r.K);
+                var loki = s.Summary.FirstOrDefault(a => a.Label == ExerciseRunner.LokiStrategyName);
+                if (best is null || loki is null || At(loki, k, r.K) is not { } l) continue;
+                var b = At(best, k, r.K)!;
+                md.AppendLine(inv, $"| {s.Victim} | {string.Join(", ", s.LocalModels)} | {k} | {best.Label} | {F(b.DisplayRateAfter, repeats)} | {F(l.DisplayRateAfter, repeats)} | {F(l.DisplayRateDelta, repeats, signed: true)} | {F(l.HitRatioDelta, repeats, signed: true)} | {(l.DisplayRateAfter.Mean > b.DisplayRateAfter.Mean ? "yes" : l.DisplayRateAfter.Mean == b.DisplayRateAfter.Mean ? "tie" : "no")} |");
+            }
+        md.AppendLine();
+        foreach (var k in allK)
+            if (Compare(r, k) is { } c)
+                md.AppendLine(inv, $"- K = {k}, mean over {c.Scenarios} scenarios: LOKI display rate {c.Loki:0.000} against {c.BestPerScenario:0.000} for each scenario's best baseline ({Relative(c.Loki, c.BestPerScenario)}) and {c.OverallBestMean:0.000} for the baseline best on average, {c.OverallBest} ({Relative(c.Loki, c.OverallBestMean)}).");
         md.AppendLine();
         md.AppendLine("## Where the time goes (seconds, mean per seed)");
         md.AppendLine();
@@ -164,6 +231,10 @@ public static class LeaveOneOutExperiment
         return md.ToString();
     }
 
+    /// <summary>A relative difference as LOKI §4.3 quotes it ("+27%"), or "–" against zero.</summary>
+    public static string Relative(double value, double reference) =>
+        reference <= 0 ? (value > 0 ? "from 0" : "–") : ((value - reference) / reference).ToString("+0%;-0%;0%", CultureInfo.InvariantCulture);
+
     internal static string F(MeanStd m, bool withStd, string format = "0.000", bool signed = false)
     {
         var inv = CultureInfo.InvariantCulture;
@@ -172,6 +243,9 @@ public static class LeaveOneOutExperiment
         return withStd ? $"{mean} ± {m.Std.ToString(format, inv)}" : mean;
     }
 }
+
+/// <summary>Mean display rate after LOKI and after the baselines at one K, over the scenarios that ran LOKI.</summary>
+public sealed record LokiComparison(int K, int Scenarios, double Loki, double BestPerScenario, string OverallBest, double OverallBestMean);
 
 public sealed record ExperimentReport
 {

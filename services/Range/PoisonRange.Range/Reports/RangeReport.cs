@@ -66,7 +66,16 @@ public sealed record Evaluation
     public int TargetUsersEvaluated { get; init; }
     public int NormalUsers { get; init; }
     public IReadOnlyList<ItemHit> Items { get; init; } = [];
+    /// <summary>The same model evaluated at the scenario's further list lengths (alsoK).</summary>
+    public IReadOnlyList<KEvaluation> AlsoK { get; init; } = [];
+
+    /// <summary>Display rate and HR_t at list length <paramref name="k"/>: this evaluation's own K or one of <see cref="AlsoK"/>.</summary>
+    public KEvaluation? At(int k, int ownK) =>
+        k == ownK ? new KEvaluation(k, DisplayRate, MeanItemHitRatio) : AlsoK.FirstOrDefault(e => e.K == k);
 }
+
+/// <summary>Display rate and mean HR_t of one model at one list length.</summary>
+public sealed record KEvaluation(int K, double DisplayRate, double MeanItemHitRatio);
 
 public sealed record ItemHit(string ItemId, double HitRatio, int Population);
 
@@ -138,6 +147,8 @@ public sealed record AttackSummary
     public required MeanStd HitRatioBefore { get; init; }
     public required MeanStd HitRatioAfter { get; init; }
     public required MeanStd HitRatioDelta { get; init; }
+    /// <summary>The same figures at the scenario's further list lengths (alsoK), one entry per K.</summary>
+    public IReadOnlyList<KSummary> AlsoK { get; init; } = [];
     public required MeanStd Queries { get; init; }
     public required MeanStd Actions { get; init; }
     /// <summary>Wall-clock per phase name.</summary>
@@ -162,6 +173,7 @@ public sealed record AttackSummary
                 HitRatioBefore = MeanStd.Of(all.Select(a => a.Before.MeanItemHitRatio)),
                 HitRatioAfter = MeanStd.Of(all.Select(a => a.After.MeanItemHitRatio)),
                 HitRatioDelta = MeanStd.Of(all.Select(a => a.Delta.MeanItemHitRatio)),
+                AlsoK = all.SelectMany(a => a.After.AlsoK.Select(e => e.K)).Distinct().Order().Select(k => KSummary.Of(k, all)).ToList(),
                 Queries = MeanStd.Of(all.Select(a => (double)a.Cost.Queries)),
                 Actions = MeanStd.Of(all.Select(a => (double)a.Cost.Actions)),
                 PhaseSeconds = phaseNames.ToDictionary(
@@ -170,5 +182,36 @@ public sealed record AttackSummary
             });
         }
         return result;
+    }
+}
+
+/// <summary>An attack's display rate and HR_t at one further list length, mean and std over the seeds.</summary>
+public sealed record KSummary
+{
+    public required int K { get; init; }
+    public required MeanStd DisplayRateBefore { get; init; }
+    public required MeanStd DisplayRateAfter { get; init; }
+    public required MeanStd DisplayRateDelta { get; init; }
+    public required MeanStd HitRatioBefore { get; init; }
+    public required MeanStd HitRatioAfter { get; init; }
+    public required MeanStd HitRatioDelta { get; init; }
+
+    public static KSummary Of(int k, IReadOnlyList<AttackRun> runs)
+    {
+        var pairs = runs
+            .Select(a => (Before: a.Before.AlsoK.FirstOrDefault(e => e.K == k), After: a.After.AlsoK.FirstOrDefault(e => e.K == k)))
+            .Where(p => p.Before is not null && p.After is not null)
+            .Select(p => (Before: p.Before!, After: p.After!))
+            .ToList();
+        return new KSummary
+        {
+            K = k,
+            DisplayRateBefore = MeanStd.Of(pairs.Select(p => p.Before.DisplayRate)),
+            DisplayRateAfter = MeanStd.Of(pairs.Select(p => p.After.DisplayRate)),
+            DisplayRateDelta = MeanStd.Of(pairs.Select(p => p.After.DisplayRate - p.Before.DisplayRate)),
+            HitRatioBefore = MeanStd.Of(pairs.Select(p => p.Before.MeanItemHitRatio)),
+            HitRatioAfter = MeanStd.Of(pairs.Select(p => p.After.MeanItemHitRatio)),
+            HitRatioDelta = MeanStd.Of(pairs.Select(p => p.After.MeanItemHitRatio - p.Before.MeanItemHitRatio)),
+        };
     }
 }

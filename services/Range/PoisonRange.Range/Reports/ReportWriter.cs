@@ -89,6 +89,18 @@ public static class ReportWriter
         md.AppendLine();
         md.AppendLine("Before is the clean baseline: the same platform configured with the same seed and retrained on the same schedule without the injection.");
         md.AppendLine();
+        var alsoK = r.Summary.SelectMany(a => a.AlsoK.Select(k => k.K)).Distinct().Order().ToList();
+        if (alsoK.Count > 0)
+        {
+            md.AppendLine(Inv, $"## At K = {string.Join(", ", alsoK)} (the same models)");
+            md.AppendLine();
+            md.AppendLine("| attack | K | display rate before | display rate after | Δ display rate | HR_t@K before | HR_t@K after | Δ HR_t@K |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var a in r.Summary)
+                foreach (var k in a.AlsoK)
+                    md.AppendLine(Inv, $"| {Escape(a.Label)} | {k.K} | {Fmt(k.DisplayRateBefore, repeats)} | {Fmt(k.DisplayRateAfter, repeats)} | {Fmt(k.DisplayRateDelta, repeats, signed: true)} | {Fmt(k.HitRatioBefore, repeats)} | {Fmt(k.HitRatioAfter, repeats)} | {Fmt(k.HitRatioDelta, repeats, signed: true)} |");
+            md.AppendLine();
+        }
 
         var phaseNames = r.Summary.SelectMany(a => a.PhaseSeconds.Keys).Distinct().ToList();
         md.AppendLine(repeats ? "## Wall-clock per phase (seconds, mean ± std)" : "## Wall-clock per phase (seconds)");

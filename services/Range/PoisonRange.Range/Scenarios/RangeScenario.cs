@@ -32,6 +32,12 @@ public sealed class RangeScenario
     /// <summary>Length of the recommendation lists evaluated (HR@K, display rate).</summary>
     public int K { get; set; } = 10;
 
+    /// <summary>
+    /// Further list lengths evaluated on the same models after every attack (LOKI reports K = 10
+    /// and 40): the attacks and the headline figures use <see cref="K"/>, these are reported beside it.
+    /// </summary>
+    public List<int> AlsoK { get; set; } = [];
+
     /// <summary>Seed of the first repeat; repeat r uses seed + r unless <see cref="Seeds"/> is given.</summary>
     public ulong Seed { get; set; } = 1;
 
@@ -68,6 +74,7 @@ public sealed class RangeScenario
         Victim ??= new();
         Victim.HyperParameters ??= new(StringComparer.Ordinal);
         Attacks ??= [.. DefaultAttacks];
+        AlsoK ??= [];
         AttackParameters ??= new(StringComparer.OrdinalIgnoreCase);
         Targets ??= new();
         Targets.ItemIds ??= [];

@@ -177,6 +177,9 @@ public static partial class ScenarioResolver
 
         Check(s.K >= 1, "k", $"must be at least 1 (got {s.K})");
         Check(s.Platform.Limits.KMax <= 0 || s.K <= s.Platform.Limits.KMax, "k", $"must not exceed platform.limits.kMax ({s.Platform.Limits.KMax})");
+        Check(s.AlsoK.All(k => k >= 1), "alsoK", $"every K must be at least 1 (got {string.Join(", ", s.AlsoK)})");
+        Check(s.Platform.Limits.KMax <= 0 || s.AlsoK.All(k => k <= s.Platform.Limits.KMax), "alsoK", $"must not exceed platform.limits.kMax ({s.Platform.Limits.KMax})");
+        Check(s.AlsoK.Distinct().Count() == s.AlsoK.Count && !s.AlsoK.Contains(s.K), "alsoK", $"holds a K twice or repeats k ({s.K})");
         Check(s.Seeds.Count > 0 || s.Repeats >= 1, "repeats", $"must be at least 1 (got {s.Repeats})");
         Check(s.Seeds.Distinct().Count() == s.Seeds.Count, "seeds", "holds a seed twice");
 
