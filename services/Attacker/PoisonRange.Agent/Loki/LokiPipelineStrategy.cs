@@ -98,7 +98,9 @@ public sealed class LokiPipelineStrategy(PlatformClient client, LokiOptions? def
         if (context.TargetUsers.Count == 0)
             notes.Add($"loki estimator: no target users given; {targetUsers.Length} users with a public history drawn with the seed");
         var pairs = targetUsers.SelectMany(u => context.TargetItems.Select(i => new TargetPair(u, i))).ToArray();
-        using var estimator = new InfluenceEstimator(differentiable, view, pairs, lissa);
+        // The reward needs only the summed target score change, and s_test is linear in ∇f: one
+        // solve per model for Σ∇f gives the same scores as one per pair, at the cost of one pair.
+        using var estimator = new InfluenceEstimator(differentiable, view, pairs, lissa, solvePerTarget: false);
         var cacheProgress = progress is null ? null : new SyncProgress<CacheBuildProgress>(p =>
             progress.Report(new AttackProgress("estimator", p.Solve.Iteration, p.Solve.Depth,
                 string.Create(CultureInfo.InvariantCulture, $"s_test for {pairs.Length} target pairs, model {p.Model}/{p.Models} ({p.Kind}), LiSSA step {p.Solve.Iteration}/{p.Solve.Depth}, change {p.Solve.RelativeChange:0.###e0}"))));

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using PoisonRange.Range.Exercise;
 using Spectre.Console;
@@ -53,18 +54,52 @@ internal sealed class ProgressBarObserver(ProgressContext context) : IExerciseOb
     private static double EndOf(string phase) => 100.0 * (Math.Max(Array.IndexOf(Phases, phase), 0) + 1) / Phases.Length;
 }
 
-/// <summary>One line per finished phase, for logs and redirected output.</summary>
-internal sealed class LineObserver(TextWriter writer) : IExerciseObserver
+/// <summary>
+/// One line per finished phase, for logs and redirected output; a long phase also prints its
+/// progress, at most one line per <paramref name="interval"/> (default 10 s) for each scope and phase.
+/// </summary>
+internal sealed class LineObserver(TextWriter writer, TimeSpan? interval = null, Func<TimeSpan>? clock = null) : IExerciseObserver
 {
     private readonly object _gate = new();
+    private readonly TimeSpan _interval = interval ?? TimeSpan.FromSeconds(10);
+    private readonly Func<TimeSpan> _clock = clock ?? StartClock();
+    private readonly Dictionary<(string, string), TimeSpan> _started = [];
+    private readonly Dictionary<(string, string), TimeSpan> _lastLine = [];
 
-    public void PhaseStarted(string scope, string phase) { }
+    private static Func<TimeSpan> StartClock()
+    {
+        var start = Stopwatch.GetTimestamp();
+        return () => Stopwatch.GetElapsedTime(start);
+    }
 
-    public void PhaseProgress(string scope, string phase, long done, long total, string? message) { }
+    public void PhaseStarted(string scope, string phase)
+    {
+        lock (_gate) _started[(scope, phase)] = _clock();
+    }
+
+    public void PhaseProgress(string scope, string phase, long done, long total, string? message)
+    {
+        lock (_gate)
+        {
+            var now = _clock();
+            var key = (scope, phase);
+            // The first line comes one interval into the phase, so that short phases print nothing but their end.
+            var since = _lastLine.TryGetValue(key, out var last) ? last : _started.GetValueOrDefault(key, now);
+            if (now - since < _interval) return;
+            _lastLine[key] = now;
+            var share = total > 0 ? string.Create(CultureInfo.InvariantCulture, $" {done}/{total}") : "";
+            writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{scope}: {phase}{share}{(string.IsNullOrWhiteSpace(message) ? "" : " · " + message)} ({(now - _started.GetValueOrDefault(key, now)).TotalSeconds:0} s)"));
+        }
+    }
 
     public void PhaseFinished(string scope, string phase, double seconds)
     {
-        lock (_gate) writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{scope}: {phase} {seconds:0.00} s"));
+        lock (_gate)
+        {
+            _started.Remove((scope, phase));
+            _lastLine.Remove((scope, phase));
+            writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{scope}: {phase} {seconds:0.00} s"));
+        }
     }
 
     public void Warning(string message)
