@@ -147,15 +147,8 @@ public sealed class InfluenceEstimator : IDisposable
                         stats.Add(new ModelCacheStats(local.Kind, local.Weight, views[m].ParameterCount, true, cached.Result));
                         continue;
                     }
-                    var gradients = TargetGradients(views[m]);
-                    if (!SolvePerTarget)
-                    {
-                        var summed = gradients[0].Select(t => t.clone().DetachFromDisposeScope()).ToArray();
-                        for (int k = 1; k < gradients.Length; k++)
-                            for (int p = 0; p < summed.Length; p++) summed[p].add_(gradients[k][p]);
-                        foreach (var g in gradients) foreach (var t in g) t.Dispose();
-                        gradients = [summed];
-                    }
+                    // Summed mode: ∇θ Σ f(u', v') in one backward pass, not one pass per pair.
+                    var gradients = SolvePerTarget ? TargetGradients(views[m]) : [SummedTargetGradient(views[m])];
                     int index = m;
                     var solveProgress = progress is null ? null : new SyncProgress<LissaProgress>(p => progress.Report(new CacheBuildProgress(index + 1, _models.Length, local.Kind, p)));
                     var (solved, result) = Lissa.Solve(views[m], gradients, _options, solveProgress, cancellationToken);
@@ -201,6 +194,22 @@ public sealed class InfluenceEstimator : IDisposable
                 var g = gradient[p];
                 result[k][p] = (g is null || g.IsInvalid ? zeros_like(view.Parameters[p]) : g.detach().clone()).DetachFromDisposeScope();
             }
+        }
+        return result;
+    }
+
+    /// <summary>∇θ Σ_pairs f(u', v'), detached: one backward pass whatever the number of pairs.</summary>
+    private Tensor[] SummedTargetGradient(IInfluenceModel view)
+    {
+        using var scope = NewDisposeScope();
+        var scores = view.TargetScores(_targets);
+        var total = scores.sum();
+        var gradient = autograd.grad([total], view.Parameters.ToArray(), allow_unused: true);
+        var result = new Tensor[view.Parameters.Count];
+        for (int p = 0; p < result.Length; p++)
+        {
+            var g = gradient[p];
+            result[p] = (g is null || g.IsInvalid ? zeros_like(view.Parameters[p]) : g.detach().clone()).DetachFromDisposeScope();
         }
         return result;
     }
