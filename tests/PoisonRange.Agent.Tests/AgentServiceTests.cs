@@ -59,7 +59,7 @@ public sealed class AgentServiceTests : IAsyncLifetime
     public async Task Strategies_are_listed()
     {
         var reply = await new AgentClient(_channel).ListStrategiesAsync(new ListStrategiesRequest());
-        Assert.Equal(["none", "random", "popular", "bandwagon", "covisit", "randfilter"], reply.Strategies.Select(s => s.Name));
+        Assert.Equal(["none", "random", "popular", "bandwagon", "covisit", "randfilter", "loki"], reply.Strategies.Select(s => s.Name));
         Assert.All(reply.Strategies, s => Assert.False(string.IsNullOrWhiteSpace(s.Description)));
     }
 
@@ -111,7 +111,7 @@ public sealed class AgentServiceTests : IAsyncLifetime
     public async Task Bad_requests_map_to_status_codes()
     {
         var client = new AgentClient(_channel);
-        var unknown = await Assert.ThrowsAsync<RpcException>(() => Generate(client, Request("loki")));
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => Generate(client, Request("no-such-strategy")));
         Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
 
         var request = Request("random");

@@ -53,7 +53,8 @@ public sealed class SimulatorServiceTests(LoopbackPlatform platform) : IClassFix
         var health = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest());
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
         Assert.Equal(0, await SimulatorHealthProbe.RunAsync(address, TextWriter.Null));
-        Assert.Equal(1, await SimulatorHealthProbe.RunAsync(platform.Running.RefereeAddress.ToString(), TextWriter.Null));
+        // Nothing listens on a port just released: the probe says not serving (the platform's ports answer health too).
+        Assert.Equal(1, await SimulatorHealthProbe.RunAsync($"http://127.0.0.1:{ClosedPort()}", TextWriter.Null));
         var before = await Assert.ThrowsAsync<RpcException>(async () => await client.RankAsync(new RankRequest { K = 5 }));
         Assert.Equal(StatusCode.FailedPrecondition, before.StatusCode);
 
@@ -151,5 +152,12 @@ public sealed class SimulatorServiceTests(LoopbackPlatform platform) : IClassFix
     {
         await foreach (var c in chunks) yield return c;
         yield return new ExportChunk { TrainingSet = new TrainingSetHeader { Name = "none", Users = 0 } };
+    }
+
+    private static int ClosedPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
