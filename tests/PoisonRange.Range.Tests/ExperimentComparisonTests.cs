@@ -110,4 +110,14 @@ public class ExperimentComparisonTests
         Assert.Contains("| no |", md, StringComparison.Ordinal);
         Assert.Contains("- K = 10, mean over 2 scenarios: LOKI display rate 0.350 against 0.325", md, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_change_that_rounds_to_zero_prints_as_plus_zero_and_negative_changes_with_a_minus()
+    {
+        Assert.Equal("+0.000", ReportWriter.Signed(-0.0001, "0.000"));
+        Assert.Equal("+0.000", ReportWriter.Signed(0, "0.000"));
+        Assert.Equal("−0.025", ReportWriter.Signed(-0.025, "0.000"));
+        Assert.Equal("+0.000 ± 0.000", LeaveOneOutExperiment.F(new MeanStd(-0.0002, 0, 2), withStd: true, signed: true));
+        Assert.DoesNotContain("-0.000", LeaveOneOutExperiment.ToMarkdown(Report()), StringComparison.Ordinal);
+    }
 }

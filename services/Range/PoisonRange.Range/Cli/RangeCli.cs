@@ -454,12 +454,7 @@ public static class RangeCli
         console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Report: {Path.Combine(outputDirectory, ReportWriter.MarkdownFileName)} ({report.WallSeconds:0.0} s, peak memory {report.PeakMemoryBytes / (1024 * 1024)} MB)"));
     }
 
-    private static string F(MeanStd m, bool withStd, string format = "0.000", bool signed = false)
-    {
-        var mean = m.Mean.ToString(format, CultureInfo.InvariantCulture);
-        if (signed && m.Mean >= 0) mean = "+" + mean;
-        return withStd ? $"{mean} ± {m.Std.ToString(format, CultureInfo.InvariantCulture)}" : mean;
-    }
+    private static string F(MeanStd m, bool withStd, string format = "0.000", bool signed = false) => ReportWriter.Fmt(m, withStd, format, signed);
 
     private static string ToYaml(RangeScenario scenario)
     {

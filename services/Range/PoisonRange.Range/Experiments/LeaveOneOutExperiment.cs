@@ -235,13 +235,7 @@ public static class LeaveOneOutExperiment
     public static string Relative(double value, double reference) =>
         reference <= 0 ? (value > 0 ? "from 0" : "–") : ((value - reference) / reference).ToString("+0%;-0%;0%", CultureInfo.InvariantCulture);
 
-    internal static string F(MeanStd m, bool withStd, string format = "0.000", bool signed = false)
-    {
-        var inv = CultureInfo.InvariantCulture;
-        var mean = m.Mean.ToString(format, inv);
-        if (signed && m.Mean >= 0) mean = "+" + mean;
-        return withStd ? $"{mean} ± {m.Std.ToString(format, inv)}" : mean;
-    }
+    internal static string F(MeanStd m, bool withStd, string format = "0.000", bool signed = false) => ReportWriter.Fmt(m, withStd, format, signed);
 }
 
 /// <summary>Mean display rate after LOKI and after the baselines at one K, over the scenarios that ran LOKI.</summary>

@@ -171,7 +171,8 @@ public static class ReportWriter
         return md.ToString();
     }
 
-    private static string Fmt(MeanStd m, bool withStd, string format = "0.000", bool signed = false)
+    /// <summary>A mean (signed: with + or −), and "± std" when the figure is over several seeds.</summary>
+    internal static string Fmt(MeanStd m, bool withStd, string format = "0.000", bool signed = false)
     {
         var mean = signed ? Signed(m.Mean, format) : m.Mean.ToString(format, Inv);
         return withStd ? $"{mean} ± {m.Std.ToString(format, Inv)}" : mean;
@@ -181,7 +182,13 @@ public static class ReportWriter
 
     private static string Signed(double v) => Signed(v, "0.000");
 
-    private static string Signed(double v, string format) => (v >= 0 ? "+" : "−") + Math.Abs(v).ToString(format, Inv);
+    /// <summary>+ or − and the magnitude; a value that rounds to zero is "+0.000", never "−0.000".</summary>
+    internal static string Signed(double v, string format)
+    {
+        var magnitude = Math.Abs(v).ToString(format, Inv);
+        bool zero = magnitude.All(c => c is '0' or '.');
+        return (v >= 0 || zero ? "+" : "−") + magnitude;
+    }
 
     private static string Mb(long bytes) => (bytes / (1024.0 * 1024.0)).ToString("0", Inv) + " MB";
 
