@@ -117,10 +117,11 @@ internal static class SpeedBench
         Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
         {
             long mine = 0;
-            int user = t;
+            long user = t;
             do
             {
-                mine += RankUsers(model, data, user % users, user % users + 1, 1, CancellationToken.None);
+                int u = (int)(user % users);
+                mine += RankUsers(model, data, u, u + 1, 1, CancellationToken.None);
                 user += threads;
             }
             while (!stop.IsCancellationRequested);
@@ -156,7 +157,8 @@ internal static class SpeedBench
         var total = Stopwatch.StartNew();
         for (int i = 0; total.Elapsed.TotalSeconds < seconds || times.Count < 5; i++)
         {
-            var h = histories[(i * 7919) % histories.Length];
+            // In long arithmetic: a fast model runs past int.MaxValue / 7919 iterations in the time window.
+            var h = histories[(int)((long)i * 7919 % histories.Length)];
             long start = Stopwatch.GetTimestamp();
             model.ScoreHistory(h, scores);
             RecommenderExtensions.ExcludeItems(scores, h);
