@@ -365,20 +365,21 @@ public sealed class ExerciseRunner
 
     private async Task<Evaluation> EvaluateAsync(IReadOnlyList<string> items, IReadOnlyList<string> users, CancellationToken ct)
     {
-        var request = new EvaluateRequest { K = _scenario.K };
-        request.TargetItems.AddRange(items);
-        request.TargetUsers.AddRange(users);
-        var reply = await _services.CallAsync("referee", "Evaluate",
-            () => _services.Referee.EvaluateAsync(request, _services.OperatorCall(_services.LongCall, ct)).ResponseAsync, ct).ConfigureAwait(false);
+        Task<EvaluateReply> EvaluateAtAsync(int k)
+        {
+            var request = new EvaluateRequest { K = k };
+            request.TargetItems.AddRange(items);
+            request.TargetUsers.AddRange(users);
+            return _services.CallAsync("referee", "Evaluate",
+                () => _services.Referee.EvaluateAsync(request, _services.OperatorCall(_services.LongCall, ct)).ResponseAsync, ct);
+        }
+
+        var reply = await EvaluateAtAsync(_scenario.K).ConfigureAwait(false);
         var alsoK = new List<KEvaluation>();
         foreach (var k in _scenario.AlsoK)
         {
             // The same serving model: nothing is recorded or retrained between these calls.
-            var more = new EvaluateRequest { K = k };
-            more.TargetItems.AddRange(items);
-            more.TargetUsers.AddRange(users);
-            var r = await _services.CallAsync("referee", "Evaluate",
-                () => _services.Referee.EvaluateAsync(more, _services.OperatorCall(_services.LongCall, ct)).ResponseAsync, ct).ConfigureAwait(false);
+            var r = await EvaluateAtAsync(k).ConfigureAwait(false);
             if (r.ModelVersion != reply.ModelVersion)
                 Warn($"the platform's model changed from {reply.ModelVersion} to {r.ModelVersion} between its evaluations at K = {_scenario.K} and K = {k} (a scheduled retrain): the K = {k} figures are of the newer model");
             alsoK.Add(new KEvaluation(k, r.DisplayRate, r.MeanItemHitRatio));

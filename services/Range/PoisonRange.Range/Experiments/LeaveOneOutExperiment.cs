@@ -110,16 +110,7 @@ public static class LeaveOneOutExperiment
     /// <summary>An attack's figures at list length <paramref name="k"/>: the scenario's own K or one of its alsoK.</summary>
     public static KSummary? At(AttackSummary a, int k, int ownK) =>
         k == ownK
-            ? new KSummary
-            {
-                K = k,
-                DisplayRateBefore = a.DisplayRateBefore,
-                DisplayRateAfter = a.DisplayRateAfter,
-                DisplayRateDelta = a.DisplayRateDelta,
-                HitRatioBefore = a.HitRatioBefore,
-                HitRatioAfter = a.HitRatioAfter,
-                HitRatioDelta = a.HitRatioDelta,
-            }
+            ? KSummary.Headline(k, a)
             : a.AlsoK.FirstOrDefault(x => x.K == k);
 
     /// <summary>Every list length the experiment evaluated: K first, then the further ones.</summary>

@@ -68,10 +68,6 @@ public sealed record Evaluation
     public IReadOnlyList<ItemHit> Items { get; init; } = [];
     /// <summary>The same model evaluated at the scenario's further list lengths (alsoK).</summary>
     public IReadOnlyList<KEvaluation> AlsoK { get; init; } = [];
-
-    /// <summary>Display rate and HR_t at list length <paramref name="k"/>: this evaluation's own K or one of <see cref="AlsoK"/>.</summary>
-    public KEvaluation? At(int k, int ownK) =>
-        k == ownK ? new KEvaluation(k, DisplayRate, MeanItemHitRatio) : AlsoK.FirstOrDefault(e => e.K == k);
 }
 
 /// <summary>Display rate and mean HR_t of one model at one list length.</summary>
@@ -195,6 +191,18 @@ public sealed record KSummary
     public required MeanStd HitRatioBefore { get; init; }
     public required MeanStd HitRatioAfter { get; init; }
     public required MeanStd HitRatioDelta { get; init; }
+
+    /// <summary>An attack's headline figures (at the scenario's own K) in this shape.</summary>
+    public static KSummary Headline(int k, AttackSummary a) => new()
+    {
+        K = k,
+        DisplayRateBefore = a.DisplayRateBefore,
+        DisplayRateAfter = a.DisplayRateAfter,
+        DisplayRateDelta = a.DisplayRateDelta,
+        HitRatioBefore = a.HitRatioBefore,
+        HitRatioAfter = a.HitRatioAfter,
+        HitRatioDelta = a.HitRatioDelta,
+    };
 
     public static KSummary Of(int k, IReadOnlyList<AttackRun> runs)
     {
