@@ -12,19 +12,35 @@ public sealed class TinyFixture : IDisposable
     public BprMf Bpr { get; }
     public BprMf BprOtherSeed { get; }
     public PoisonRange.Recommenders.Sequential.Gru4Rec Gru { get; }
+    public PoisonRange.Recommenders.Sequential.Fpmc Fpmc { get; }
+    public PoisonRange.Recommenders.Sequential.TransRec TransRec { get; }
 
     public TinyFixture()
     {
         Bpr = TinyModels.Bpr(Train, seed: 1);
         BprOtherSeed = TinyModels.Bpr(Train, seed: 2);
         Gru = TinyModels.Gru(Train);
+        Fpmc = TinyModels.Fpmc(Train);
+        TransRec = TinyModels.TransRec(Train);
     }
+
+    /// <summary>The shared model of a kind ("bprmf", "fpmc", "gru4rec", "transrec").</summary>
+    public IRecommender Model(string kind) => kind switch
+    {
+        "bprmf" => Bpr,
+        "fpmc" => Fpmc,
+        "gru4rec" => Gru,
+        "transrec" => TransRec,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, $"No tiny model of kind '{kind}'."),
+    };
 
     public void Dispose()
     {
         Bpr.Dispose();
         BprOtherSeed.Dispose();
         Gru.Dispose();
+        Fpmc.Dispose();
+        TransRec.Dispose();
     }
 }
 
@@ -33,7 +49,7 @@ public sealed class EstimatorTests(TinyFixture fixture) : IClassFixture<TinyFixt
     private static readonly TargetPair[] Targets = [new(0, 3), new(5, 3), new(2, 7)];
 
     /// <summary>Damping that makes H + λI positive definite and the scale above its largest eigenvalue.</summary>
-    private static (double Damping, double Scale) Conditioning(double[,] hessian, bool wellConditioned = true)
+    internal static (double Damping, double Scale) Conditioning(double[,] hessian, bool wellConditioned = true)
     {
         var eigen = TinyModels.Eigenvalues(hessian);
         if (!wellConditioned)
@@ -49,10 +65,12 @@ public sealed class EstimatorTests(TinyFixture fixture) : IClassFixture<TinyFixt
     [Theory]
     [InlineData("bprmf")]
     [InlineData("gru4rec")]
+    [InlineData("fpmc")]
+    [InlineData("transrec")]
     public async Task Lissa_matches_the_exact_inverse_Hessian_product(string kind)
     {
         var train = fixture.Train;
-        IRecommender model = kind == "bprmf" ? fixture.Bpr : fixture.Gru;
+        var model = fixture.Model(kind);
         double[,] hessian;
         using (var view = InfluenceModels.Create(model, train))
             hessian = TinyModels.DenseHessian(view);
@@ -223,7 +241,7 @@ public sealed class EstimatorTests(TinyFixture fixture) : IClassFixture<TinyFixt
         using var pop = RecommenderFactory.Create("poprec", null, 0);
         pop.Fit(train);
         var unsupported = Assert.Throws<NotSupportedException>(() => new InfluenceEstimator([(pop, 1.0)], train, Targets, new LissaOptions()));
-        Assert.Contains("supported: bprmf, gru4rec", unsupported.Message);
+        Assert.Contains("supported: bprmf, fpmc, gru4rec, transrec", unsupported.Message);
         using var estimator = new InfluenceEstimator([(model, 1.0)], train, Targets, new LissaOptions());
         Assert.Throws<InvalidOperationException>(() => estimator.ScoreProfiles([[1]]));
     }

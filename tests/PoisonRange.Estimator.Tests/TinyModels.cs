@@ -37,6 +37,25 @@ internal static class TinyModels
         return model;
     }
 
+    /// <summary>
+    /// A tiny FPMC (116 parameters). Its λ is strong so that the view's fixed-negative objective has
+    /// its minimum near the trained parameters, where influence functions linearise it.
+    /// </summary>
+    public static Fpmc Fpmc(InteractionDataset train, ulong seed = 1, bool useItemBias = true)
+    {
+        var model = new Fpmc(new FpmcOptions { Factors = 2, Epochs = 60, LearningRate = 0.05, L2 = 0.1, BatchSize = 16, UseItemBias = useItemBias, Seed = seed });
+        model.Fit(train);
+        return model;
+    }
+
+    /// <summary>A tiny TransRec (70 parameters), with a strong λ for the same reason as <see cref="Fpmc"/>.</summary>
+    public static TransRec TransRec(InteractionDataset train, ulong seed = 1, TransRecDistance distance = TransRecDistance.SquaredL2)
+    {
+        var model = new TransRec(new TransRecOptions { Factors = 2, Epochs = 60, LearningRate = 0.05, L2 = 0.1, BatchSize = 16, Distance = distance, Seed = seed });
+        model.Fit(train);
+        return model;
+    }
+
     /// <summary>The dense Hessian of the full objective, column by column from double-backward products.</summary>
     public static double[,] DenseHessian(IInfluenceModel view)
     {

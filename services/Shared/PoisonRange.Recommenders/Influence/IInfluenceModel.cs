@@ -19,13 +19,14 @@ public readonly record struct TargetPair(int User, int Item)
 /// sample z with weight 1 moves θ̂ by −H⁻¹∇ℓ(z) and the score f of a target by
 /// −∇f·H⁻¹∇ℓ(z) = −s_test·∇ℓ(z), which is LOKI's Eq. 4–5 with ε = 1/N absorbed.</para>
 /// <para><b>Units.</b> The training samples are grouped into units (a (user, item) pair for BPR-MF,
-/// a training window for GRU4Rec) so that a stochastic Hessian-vector product can draw a batch of
-/// units; <see cref="TrainingLoss"/> of all units is L(θ).</para>
+/// a training window for GRU4Rec, a transition for FPMC and TransRec) so that a stochastic
+/// Hessian-vector product can draw a batch of units; <see cref="TrainingLoss"/> of all units is
+/// L(θ).</para>
 /// <para>Not thread-safe: one caller at a time.</para>
 /// </remarks>
 public interface IInfluenceModel : IDisposable
 {
-    /// <summary>The kind of the underlying recommender ("bprmf", "gru4rec").</summary>
+    /// <summary>The kind of the underlying recommender ("bprmf", "fpmc", "gru4rec", "transrec").</summary>
     string Kind { get; }
 
     /// <summary>The parameter tensors θ (float64 leaves that require grad), in a fixed order.</summary>
@@ -62,8 +63,9 @@ public interface IInfluenceModel : IDisposable
 
 /// <summary>
 /// Training samples prepared by a model: which group (profile, user) each sample belongs to, and
-/// any parameters of their own (a new account's user vector in BPR-MF, fixed at its fold-in value
-/// for influence, trainable when the samples are actually added in a refit).
+/// any parameters of their own (a new account's user vector in BPR-MF and FPMC, its translation
+/// offset in TransRec), fixed at their fold-in value for influence, trainable when the samples are
+/// actually added in a refit.
 /// </summary>
 public abstract class SampleBatch : IDisposable
 {

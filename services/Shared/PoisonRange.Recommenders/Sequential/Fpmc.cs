@@ -185,6 +185,9 @@ public sealed class Fpmc : IRecommender
 
     private FpmcServingModel RequireModel() => _model ?? throw new InvalidOperationException("Fpmc is not fitted or loaded.");
 
+    /// <summary>The serving parameters (the differentiable view in Influence/ rebuilds its tensors from them).</summary>
+    internal FpmcServingModel ServingModel => RequireModel();
+
     /// <summary>
     /// Body layout (version 1): int32 users, items, factors; byte hasBias; float32 fold-in margin;
     /// V^{U,I} (users × d), V^{I,U} (items × d), V^{I,L} (items × d), V^{L,I} (items × d),

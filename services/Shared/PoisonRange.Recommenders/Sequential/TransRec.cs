@@ -166,6 +166,9 @@ public sealed class TransRec : IRecommender
 
     private TransRecServingModel RequireModel() => _model ?? throw new InvalidOperationException("TransRec is not fitted or loaded.");
 
+    /// <summary>The serving parameters (the differentiable view in Influence/ rebuilds its tensors from them).</summary>
+    internal TransRecServingModel ServingModel => RequireModel();
+
     /// <summary>
     /// Body layout (version 1): int32 users, items, factors, distance; float32 fold-in margin; item points (items × d),
     /// item bias (items), translation (d), user translations (users × d), popularity (items),
