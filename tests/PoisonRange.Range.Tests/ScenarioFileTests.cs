@@ -232,4 +232,19 @@ public class ExampleScenarioTests
         Assert.Equal([40], s.AlsoK);
         Assert.Equal([1UL, 2UL, 3UL], s.ResolvedSeeds());
     }
+
+    [Fact]
+    public void The_shipped_yelp_example_differs_from_the_ml100k_one_only_in_its_dataset()
+    {
+        var dir = Path.Combine(AppContext.BaseDirectory, "Scenarios", "Examples");
+        var ml = ScenarioResolver.Resolve(ScenarioFile.Load(Path.Combine(dir, "loki-protocol.yaml")), []);
+        var yelp = ScenarioResolver.Resolve(ScenarioFile.Load(Path.Combine(dir, "loki-protocol-yelp.yaml")), []);
+        Assert.Equal("yelp", yelp.Dataset.Source);
+        Assert.Equal(10, yelp.Dataset.MinInteractions);
+        Assert.Equal((ml.Targets.Items, ml.Targets.Users, ml.Targets.Band), (yelp.Targets.Items, yelp.Targets.Users, yelp.Targets.Band));
+        Assert.Equal((ml.Budget.FakeUserPercent, ml.Budget.ActionsPerUser), (yelp.Budget.FakeUserPercent, yelp.Budget.ActionsPerUser));
+        Assert.Equal(ml.K, yelp.K);
+        Assert.Equal(ml.AlsoK, yelp.AlsoK);
+        Assert.Equal(ml.Attacks, yelp.Attacks);
+    }
 }

@@ -43,6 +43,46 @@ public sealed class ItemGroupingTests
     }
 
     [Fact]
+    public void Anchor_items_form_a_group_of_their_own_before_the_targets()
+    {
+        var (view, _) = LokiTestData.Planted();
+        int[] targets = [0, 5, 10];
+        var plain = ItemGrouping.Compute(view, targets, Four);
+        Assert.Equal(-1, plain.AnchorGroup);
+
+        // The anchors given twice or overlapping a target are taken once and never from the targets.
+        var groups = ItemGrouping.Compute(view, targets, Four, anchorItems: [7, 3, 5, 7, 12]);
+        Assert.Equal(6, groups.Count);
+        Assert.Equal(4, groups.AnchorGroup);
+        Assert.Equal(5, groups.TargetGroup);
+        Assert.Equal([7, 3, 12], groups.Members(groups.AnchorGroup));
+        Assert.Equal(targets, groups.Members(groups.TargetGroup));
+        for (int g = 0; g < 4; g++)
+            Assert.DoesNotContain(groups.Members(g), i => i is 7 or 3 or 12 || targets.Contains(i));
+        Assert.Equal(view.ItemCount, Enumerable.Range(0, groups.Count).Sum(g => groups.Members(g).Count));
+        Assert.Equal(groups.Count, groups.Features!.Count);
+
+        Assert.Contains("Anchor item index 999", Assert.Throws<ArgumentException>(() => ItemGrouping.Compute(view, targets, Four, anchorItems: [999])).Message);
+        Assert.Contains("Anchor group", Assert.Throws<ArgumentException>(() => new ItemGroups(10, [[1], [2]], 1, anchorGroup: 1)).Message);
+    }
+
+    [Fact]
+    public void Anchor_items_are_the_target_users_most_recent_non_target_items()
+    {
+        var view = new PoisonRange.Data.InteractionDataset("anchors", ["u0", "u1", "u2"], Enumerable.Range(0, 10).Select(i => $"i{i}").ToArray(),
+            [[1, 2, 3, 4, 2], [5, 6, 9, 6], [7]], null, null);
+        var options = new LokiOptions { AnchorRecentItems = 2 };
+        // Newest first, distinct, targets skipped, two per user: user 0 gives 2 and 4, user 1 gives 6 and 5 (9 is a target).
+        Assert.Equal([2, 4, 6, 5], options.AnchorItems(view, [0, 1], [9]));
+        // With 5 a target too, user 1 has only 6; an item already taken is not repeated.
+        Assert.Equal([6, 2, 4], options.AnchorItems(view, [1, 0], [9, 5]));
+        Assert.Equal([2, 4, 3], (options with { AnchorRecentItems = 3 }).AnchorItems(view, [0], [9]));
+        Assert.Empty(new LokiOptions().AnchorItems(view, [0, 1], [9]));
+        Assert.Contains("outside the view", Assert.Throws<ArgumentException>(() => options.AnchorItems(view, [3], [9])).Message);
+        Assert.Contains("anchor", Assert.Throws<ArgumentException>(() => (options with { AnchorRecentItems = -1 }).Validate()).Message);
+    }
+
+    [Fact]
     public void Same_seed_gives_the_same_groups_for_any_thread_count()
     {
         var view = LokiTestData.Synthetic(users: 80, items: 150);

@@ -91,12 +91,15 @@ public sealed class ItemGroups
     /// <param name="members">Items of each group.</param>
     /// <param name="targetGroup">Index of the group of target items.</param>
     /// <param name="features">Optional per-group feature vectors (equal length) for the Q-network's action representation.</param>
-    public ItemGroups(int itemCount, IReadOnlyList<IReadOnlyList<int>> members, int targetGroup, IReadOnlyList<float[]>? features = null, ItemGroupingReport? report = null)
+    /// <param name="anchorGroup">Index of the group of anchor items, or −1 when there is none.</param>
+    public ItemGroups(int itemCount, IReadOnlyList<IReadOnlyList<int>> members, int targetGroup, IReadOnlyList<float[]>? features = null, ItemGroupingReport? report = null, int anchorGroup = -1)
     {
         ArgumentNullException.ThrowIfNull(members);
         if (itemCount < 1) throw new ArgumentException($"The catalogue must have at least one item, got {itemCount}.");
         if (members.Count < 1) throw new ArgumentException("At least one item group is required.");
         if ((uint)targetGroup >= (uint)members.Count) throw new ArgumentException($"Target group {targetGroup} is outside 0..{members.Count - 1}.");
+        if (anchorGroup != -1 && ((uint)anchorGroup >= (uint)members.Count || anchorGroup == targetGroup))
+            throw new ArgumentException($"Anchor group {anchorGroup} must be −1 or a group other than the target group within 0..{members.Count - 1}.");
         _groupOf = new int[itemCount];
         Array.Fill(_groupOf, -1);
         _members = new int[members.Count][];
@@ -123,15 +126,19 @@ public sealed class ItemGroups
         }
         ItemCount = itemCount;
         TargetGroup = targetGroup;
+        AnchorGroup = anchorGroup;
         Report = report;
     }
 
     public int ItemCount { get; }
 
-    /// <summary>Number of groups, the target group included (c + 1 after <see cref="ItemGrouping.Compute"/>).</summary>
+    /// <summary>Number of groups, the target group included (c + 1 after <see cref="ItemGrouping.Compute"/>, c + 2 with anchors).</summary>
     public int Count => _members.Length;
 
     public int TargetGroup { get; }
+
+    /// <summary>The group of anchor items (see <see cref="ItemGrouping.Compute"/>), or −1 when there is none.</summary>
+    public int AnchorGroup { get; }
 
     /// <summary>The items of group <paramref name="group"/>.</summary>
     public IReadOnlyList<int> Members(int group) => _members[group];
@@ -160,9 +167,14 @@ public static class ItemGrouping
 {
     private const double DivisionFloor = 1e-12;
 
-    /// <summary>Groups the catalogue of <paramref name="view"/>; group index c holds <paramref name="targetItems"/>.</summary>
-    /// <exception cref="ArgumentException">Bad options, bad targets, or more groups than non-target items.</exception>
-    public static ItemGroups Compute(InteractionDataset view, IReadOnlyList<int> targetItems, ItemGroupingOptions options, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Groups the catalogue of <paramref name="view"/>; the last group holds <paramref name="targetItems"/>.
+    /// When <paramref name="anchorItems"/> is given (an extension beyond LOKI §3.4.1: for instance the
+    /// target users' most recent items), those of them that are not targets form one more group of
+    /// their own, just before the target group, and are left out of the clustering.
+    /// </summary>
+    /// <exception cref="ArgumentException">Bad options, bad targets or anchors, or more groups than items to cluster.</exception>
+    public static ItemGroups Compute(InteractionDataset view, IReadOnlyList<int> targetItems, ItemGroupingOptions options, CancellationToken cancellationToken = default, IReadOnlyList<int>? anchorItems = null)
     {
         ArgumentNullException.ThrowIfNull(view);
         ArgumentNullException.ThrowIfNull(targetItems);
@@ -177,16 +189,27 @@ public static class ItemGrouping
             if (isTarget[t]) throw new ArgumentException($"Target item index {t} is given twice.");
             isTarget[t] = true;
         }
-        int others = items - targetItems.Count;
+        var isAnchor = new bool[items];
+        var anchors = new List<int>();
+        foreach (var a in anchorItems ?? [])
+        {
+            if ((uint)a >= (uint)items) throw new ArgumentException($"Anchor item index {a} is outside the catalogue (0..{items - 1}).");
+            if (!isTarget[a] && !isAnchor[a])
+            {
+                isAnchor[a] = true;
+                anchors.Add(a);
+            }
+        }
+        int others = items - targetItems.Count - anchors.Count;
         if (options.Groups > others)
-            throw new ArgumentException($"groups = {options.Groups} is too large: the catalogue has {items} items of which {targetItems.Count} are targets, leaving {others} to cluster.");
+            throw new ArgumentException($"groups = {options.Groups} is too large: the catalogue has {items} items of which {targetItems.Count} are targets{(anchors.Count > 0 ? $" and {anchors.Count} anchors" : "")}, leaving {others} to cluster.");
 
         var nmfClock = Stopwatch.StartNew();
         var nmf = Factorize(view, options, cancellationToken);
         nmfClock.Stop();
 
         int rank = options.Rank;
-        var candidates = Enumerable.Range(0, items).Where(i => !isTarget[i]).ToArray();
+        var candidates = Enumerable.Range(0, items).Where(i => !isTarget[i] && !isAnchor[i]).ToArray();
         var points = new double[candidates.Length * rank];
         for (int n = 0; n < candidates.Length; n++)
         {
@@ -199,14 +222,16 @@ public static class ItemGrouping
         var clustering = KMeans(points, rank, options.Groups, options, cancellationToken);
         kmeansClock.Stop();
 
-        var members = new List<int>[options.Groups + 1];
+        int targetGroup = options.Groups + (anchors.Count > 0 ? 1 : 0);
+        var members = new List<int>[targetGroup + 1];
         for (int g = 0; g < members.Length; g++) members[g] = [];
         for (int n = 0; n < candidates.Length; n++) members[clustering.Assignment[n]].Add(candidates[n]);
-        members[options.Groups].AddRange(targetItems);
+        if (anchors.Count > 0) members[options.Groups].AddRange(anchors);
+        members[targetGroup].AddRange(targetItems);
 
         var features = BuildFeatures(nmf.ItemFactors, rank, members, options.NormalizeFeatures);
         var report = new ItemGroupingReport(nmf.Iterations, nmf.Converged, nmf.RelativeError, clustering.Inertia, clustering.Iterations, nmfClock.Elapsed, kmeansClock.Elapsed);
-        return new ItemGroups(items, members, options.Groups, features, report);
+        return new ItemGroups(items, members, targetGroup, features, report, anchors.Count > 0 ? options.Groups : -1);
     }
 
     /// <summary>Result of <see cref="Factorize"/>: row-major W (users × r) and item factors Hᵀ (items × r).</summary>

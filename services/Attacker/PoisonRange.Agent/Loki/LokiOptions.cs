@@ -1,4 +1,5 @@
 using System.Globalization;
+using PoisonRange.Data;
 
 namespace PoisonRange.Agent.Loki;
 
@@ -105,6 +106,14 @@ public sealed record LokiOptions
     /// </summary>
     public bool NormalizeRewards { get; init; } = true;
 
+    /// <summary>
+    /// Extension beyond LOKI §3.4.1 (0, the paper's action space, by default): the most recent
+    /// distinct non-target items of each target user, up to this many per user, form an "anchor"
+    /// group of their own, so the agent can learn to place target items after items the target
+    /// users just consumed (the pattern Co-visit hard-codes).
+    /// </summary>
+    public int AnchorRecentItems { get; init; }
+
     /// <summary>ε used when generating the final profiles (0: greedy).</summary>
     public double GenerationEpsilon { get; init; }
 
@@ -139,6 +148,33 @@ public sealed record LokiOptions
         Check(Enum.IsDefined(Loss), $"unknown loss {Loss}.");
         Check(Enum.IsDefined(RewardMode), $"unknown reward mode {RewardMode}.");
         Check(Threads >= 1, $"threads must be at least 1, got {Threads}.");
+        Check(AnchorRecentItems >= 0, $"anchor recent items must not be negative, got {AnchorRecentItems}.");
+    }
+
+    /// <summary>
+    /// The anchor items of <see cref="AnchorRecentItems"/>: for each target user in turn, its most
+    /// recent distinct items that are not targets, up to <see cref="AnchorRecentItems"/> of them;
+    /// empty when the option is 0.
+    /// </summary>
+    public IReadOnlyList<int> AnchorItems(InteractionDataset view, IReadOnlyList<int> targetUsers, IReadOnlyList<int> targetItems)
+    {
+        ArgumentNullException.ThrowIfNull(view);
+        ArgumentNullException.ThrowIfNull(targetUsers);
+        ArgumentNullException.ThrowIfNull(targetItems);
+        if (AnchorRecentItems == 0) return [];
+        var targets = targetItems.ToHashSet();
+        var seen = new HashSet<int>();
+        var anchors = new List<int>();
+        foreach (var user in targetUsers)
+        {
+            if ((uint)user >= (uint)view.UserCount) throw new ArgumentException($"Target user index {user} is outside the view (0..{view.UserCount - 1}).");
+            var sequence = view.Sequences[user];
+            var mine = new HashSet<int>();
+            for (int i = sequence.Length - 1; i >= 0 && mine.Count < AnchorRecentItems; i--)
+                if (!targets.Contains(sequence[i]) && mine.Add(sequence[i]) && seen.Add(sequence[i]))
+                    anchors.Add(sequence[i]);
+        }
+        return anchors;
     }
 
     /// <summary>ε after <paramref name="episodes"/> episodes.</summary>
@@ -180,6 +216,7 @@ public sealed record LokiOptions
             EpsilonStart = ctx.GetDouble("loki_epsilon_start", o.EpsilonStart),
             EpsilonEnd = ctx.GetDouble("loki_epsilon_end", o.EpsilonEnd),
             EpsilonDecayEpisodes = ctx.GetDouble("loki_epsilon_decay", o.EpsilonDecayEpisodes),
+            AnchorRecentItems = ctx.GetInt("loki_anchor_recent", o.AnchorRecentItems),
             Seed = ctx.Seed,
         };
         result.Validate();
@@ -191,6 +228,7 @@ public sealed record LokiOptions
     [
         "loki_groups", "loki_nmf_rank", "loki_episodes", "loki_time_budget_s", "loki_episodes_per_round", "loki_updates_per_round",
         "loki_gamma", "loki_lr", "loki_batch", "loki_replay", "loki_target_sync", "loki_epsilon_start", "loki_epsilon_end", "loki_epsilon_decay",
+        "loki_anchor_recent",
     ];
 
     private static string Format(double value) => value.ToString("G", CultureInfo.InvariantCulture);

@@ -20,9 +20,11 @@ namespace PoisonRange.Agent.Loki;
 /// "groups", "train", "generate") and its wall-clock seconds in <see cref="AttackContext.Notes"/>.
 /// </summary>
 /// <remarks>
-/// Local models without an influence view (FPMC, TransRec) stay in the simulator (they shape the
-/// weights of the others through the Kendall fit) but are left out of the reward; the remaining
-/// weights are renormalised to sum to 1 and a note says so. Parameters (besides the agent's
+/// LOKI's four kinds (BPR-MF, FPMC, GRU4Rec, TransRec) all have an influence view. A local model
+/// of another kind stays in the simulator (it shapes the weights of the others through the
+/// Kendall fit) but is left out of the reward; the remaining weights are renormalised to sum to 1
+/// and a note says so. With <see cref="LokiOptions.AnchorRecentItems"/> the target users' most
+/// recent items form a group of their own (an extension beyond the paper's action space). Parameters (besides the agent's
 /// <see cref="LokiOptions.ParameterNames"/>): see <see cref="PipelineParameterNames"/>.
 /// </remarks>
 public sealed class LokiPipelineStrategy(PlatformClient client, LokiOptions? defaults = null) : IAttackStrategy
@@ -116,7 +118,9 @@ public sealed class LokiPipelineStrategy(PlatformClient client, LokiOptions? def
         clock.Restart();
         var reward = new FunctionProfileReward(estimator.ScoreProfiles);
         progress?.Report(new AttackProgress("groups", 0, 1, $"loki: grouping {view.ItemCount} items into {options.Grouping.Groups} groups + targets"));
-        var groups = await Task.Run(() => ItemGrouping.Compute(view, context.TargetItems, options.Grouping, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var anchors = options.AnchorItems(view, targetUsers, context.TargetItems);
+        if (anchors.Count > 0) notes.Add($"loki groups: {anchors.Count} anchor items (up to {options.AnchorRecentItems} most recent of each of {targetUsers.Length} target users) in a group of their own");
+        var groups = await Task.Run(() => ItemGrouping.Compute(view, context.TargetItems, options.Grouping, cancellationToken, anchors), cancellationToken).ConfigureAwait(false);
         progress?.Report(new AttackProgress("groups", 1, 1, $"loki: {groups.Count} groups"));
         notes.AddPhase("groups", clock.Elapsed.TotalSeconds);
 

@@ -26,7 +26,8 @@ public sealed class LokiStrategy(Func<AttackContext, IProfileReward> rewardFacto
         var options = LokiOptions.FromContext(context, defaults);
         var reward = _rewardFactory(context) ?? throw new InvalidOperationException("The LOKI reward factory returned no reward.");
         context.Progress?.Report(new AttackProgress("groups", 0, 1, $"loki: grouping {context.View.ItemCount} items into {options.Grouping.Groups} groups + targets"));
-        var groups = ItemGrouping.Compute(context.View, context.TargetItems, options.Grouping, cancellationToken);
+        var anchors = options.AnchorItems(context.View, context.TargetUsers, context.TargetItems);
+        var groups = ItemGrouping.Compute(context.View, context.TargetItems, options.Grouping, cancellationToken, anchors);
         var report = groups.Report!;
         context.Progress?.Report(new AttackProgress("groups", 1, 1, string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"loki: {groups.Count} groups (NMF {report.NmfIterations} iterations, {report.NmfTime.TotalSeconds:F1} s; k-means {report.KMeansTime.TotalSeconds:F1} s)")));
