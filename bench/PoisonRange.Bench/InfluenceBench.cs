@@ -27,10 +27,14 @@ internal static class InfluenceBench
         double damping = arguments.Double("damping", 0.01);
         int refitSteps = arguments.Int("refit-steps", 50);
         int refitBatch = arguments.Int("refit-batch", 0);
+        string truth = arguments.String("truth", "refit");
+        int copies = arguments.Int("copies", 20);
         string speedTargets = arguments.String("speed-targets", "1,10,50");
         int speedDepth = arguments.Int("speed-depth", 20);
         ulong seed = (ulong)arguments.Int("seed", 1);
         arguments.ThrowIfUnused();
+        if (truth is not ("refit" or "retrain")) throw new ArgumentException($"--truth takes refit or retrain; got '{truth}'.");
+        if (copies < 1) throw new ArgumentException($"--copies must be at least 1; got {copies}.");
         TorchSharp.torch.set_num_threads(threads);
 
         var train = DatasetCatalog.Load(data, dataDirectory: null);
@@ -79,6 +83,12 @@ internal static class InfluenceBench
         }
         Console.WriteLine($"RESULT score one candidate (median of {single.Count}) ms = {Median(single):F2}; batch of {profileCount}: {scoreWatch.Elapsed.TotalMilliseconds / profileCount:F2} ms per candidate");
 
+        if (truth == "retrain")
+        {
+            RetrainTruth(kind, train, seed, threads, targets, profiles, predicted, copies);
+            return 0;
+        }
+
         // Ground truth: warm-started re-minimisation of the same objective, with and without each profile.
         using var view = InfluenceModels.Create(model, train, seed);
         var refit = new RefitOptions { Steps = refitSteps, LearningRate = 1 / scale, BatchUnits = refitBatch, Seed = seed };
@@ -116,6 +126,48 @@ internal static class InfluenceBench
             }
         }
         return 0;
+    }
+
+    /// <summary>
+    /// The ground truth an attack meets: the model retrained from scratch (its defaults, the same
+    /// seed) on the training set plus <paramref name="copies"/> new accounts holding the profile,
+    /// against the same retrain without them; the change of the summed target scores. The noise
+    /// floor is the change a retrain with another seed alone makes.
+    /// </summary>
+    private static void RetrainTruth(string kind, InteractionDataset train, ulong seed, int threads, TargetPair[] targets, List<int[]> profiles, double[] predicted, int copies)
+    {
+        double Summed(InteractionDataset data, ulong modelSeed)
+        {
+            using var model = RecommenderFactory.Create(kind, null, modelSeed, threads);
+            model.Fit(data);
+            var scores = new float[data.ItemCount];
+            double sum = 0;
+            foreach (var t in targets)
+            {
+                model.ScoreUser(t.User, scores);
+                sum += scores[t.Item];
+            }
+            return sum;
+        }
+
+        var watch = Stopwatch.StartNew();
+        double control = Summed(train, seed);
+        double noise = Summed(train, seed + 1000) - control;
+        Console.WriteLine($"  control retrain {watch.Elapsed.TotalSeconds:F1} s; another seed alone changes the summed target scores by {noise:G4}");
+        var actual = new double[profiles.Count];
+        for (int p = 0; p < profiles.Count; p++)
+        {
+            var sequences = train.Sequences.Concat(Enumerable.Repeat(profiles[p], copies)).ToArray();
+            var users = train.UserIds.Concat(Enumerable.Range(0, copies).Select(c => $"fake-{p}-{c}")).ToArray();
+            var poisoned = new InteractionDataset(train.Name + "+fake", users, train.ItemIds, sequences, null, null);
+            actual[p] = Summed(poisoned, seed) - control;
+            if ((p + 1) % 5 == 0) Console.WriteLine($"  retrain {p + 1}/{profiles.Count} ({watch.Elapsed.TotalSeconds:F0} s)");
+        }
+        for (int p = 0; p < profiles.Count; p++) Console.WriteLine($"  profile {p,2}: predicted {predicted[p],12:G4}  actual {actual[p],12:G4}");
+        Console.WriteLine($"RESULT accuracy against full retrains {kind} ({copies} accounts per profile): Pearson = {Pearson(predicted, actual):F3}, Spearman = {Pearson(Ranks(predicted), Ranks(actual)):F3} over {profiles.Count} profiles; seed noise {noise:G3}");
+        var withTarget = Enumerable.Range(0, profiles.Count).Where(p => p % 2 == 0).ToArray();
+        var without = Enumerable.Range(0, profiles.Count).Where(p => p % 2 == 1).ToArray();
+        Console.WriteLine($"RESULT mean retrain change with target items = {withTarget.Average(p => actual[p]):G3}, without = {without.Average(p => actual[p]):G3}; predicted {withTarget.Average(p => predicted[p]):G3} / {without.Average(p => predicted[p]):G3}");
     }
 
     private sealed class Progress(Action<CacheBuildProgress> report) : IProgress<CacheBuildProgress>
