@@ -59,8 +59,8 @@ public sealed class ClassicalModels : IDisposable
 
 /// <summary>
 /// The community data with ratings: every user rates its own community's items 5, the trending
-/// items 3, and three items of the other community 1. Observed-only rating MF needs the low
-/// ratings to tell the communities apart (it never sees the missing cells).
+/// items 3, and three items of the other community 1. Fitted to the observed cells only
+/// (missing weight 0), rating MF needs the low ratings to tell the communities apart.
 /// </summary>
 internal sealed class RatedCommunity
 {
@@ -205,6 +205,9 @@ public sealed class ClassicalModelTests(ClassicalModels models) : IClassFixture<
     [InlineData("itemcf", "similarity", "cosine")]
     [InlineData("mf", "l2", "NaN")]
     [InlineData("mf", "useRatings", "maybe")]
+    [InlineData("mf", "missingWeight", "1.5")]
+    [InlineData("mf", "missingWeight", "-0.1")]
+    [InlineData("mf", "scale", "cubic")]
     [InlineData("rwr", "restartProbability", "1")]
     [InlineData("rwr", "iterations", "0")]
     [InlineData("rwr", "tolerance", "-0.1")]
@@ -304,6 +307,90 @@ public sealed class ClassicalModelTests(ClassicalModels models) : IClassFixture<
             Assert.True(implicitMf.FoldIn(train.Sequences[u], vector));
             Assert.Equal(implicitMf.GetUserVector(u), vector);
         }
+    }
+
+    [Fact]
+    public void Rating_mf_ranks_implicit_data_only_with_its_missing_cells_counted()
+    {
+        // Every observed r = 1: Eq. 1 over the observed cells alone is fitted by predicting 1 everywhere.
+        var train = models.Data.Train;
+        double pop = HitRatio(models.Pop, train, models.Data.HeldOut);
+        using var weighted = ClassicalModels.Create("mf");
+        using var observedOnly = ClassicalModels.Create("mf", extra: new() { ["missingWeight"] = "0" });
+        weighted.Fit(train);
+        observedOnly.Fit(train);
+        double hr = HitRatio(weighted, train, models.Data.HeldOut);
+        double hrObservedOnly = HitRatio(observedOnly, train, models.Data.HeldOut);
+        Assert.Equal(RatingMfOptions.Defaults.MissingWeight, ((RatingMf)weighted).Options.MissingWeight);
+        Assert.True(hr >= 0.6 && hr >= pop + 0.4, $"mf HR@10 = {hr:F3}, PopRec = {pop:F3}");
+        Assert.True(hrObservedOnly <= hr - 0.3, $"observed cells only: HR@10 = {hrObservedOnly:F3}, with the missing cells {hr:F3}");
+    }
+
+    [Fact]
+    public void Rating_mf_reports_its_objective_with_the_weighted_missing_cells()
+    {
+        var data = Dataset([[0, 1, 2], [1, 3], [0, 2, 4], [3, 4], [1, 2]], items: 5,
+            ratings: [[5, 3, 1], [4, 2], [2, 5, 3], [1, 4], [5, 4]]);
+        const double alpha = 0.25, lambda = 0.7;
+        var reports = new List<TrainProgress>();
+        using var model = new RatingMf(new RatingMfOptions { Factors = 3, Epochs = 6, L2 = lambda, MissingWeight = alpha, Seed = 2 });
+        model.Fit(data, new ListProgress(reports));
+        for (int t = 1; t < reports.Count; t++)
+            Assert.True(reports[t].Loss <= reports[t - 1].Loss * (1 + 1e-6), string.Join(", ", reports.Select(r => r.Loss)));
+
+        // Σ_E (r − s)² + α Σ_{∉E} s² + λ(‖X‖² + ‖Y‖²), per observed pair, computed cell by cell.
+        var itemFactors = model.GetItemFactors();
+        double objective = 0, squaredNorms = itemFactors.Sum(v => (double)v * v);
+        for (int u = 0; u < data.UserCount; u++)
+        {
+            var x = model.GetUserVector(u);
+            squaredNorms += x.Sum(v => (double)v * v);
+            for (int i = 0; i < data.ItemCount; i++)
+            {
+                double s = 0;
+                for (int k = 0; k < x.Length; k++) s += (double)x[k] * itemFactors[i * x.Length + k];
+                int t = Array.IndexOf(data.Sequences[u], i);
+                objective += t >= 0 ? (data.Ratings![u][t] - s) * (data.Ratings![u][t] - s) : alpha * s * s;
+            }
+        }
+        objective = (objective + lambda * squaredNorms) / data.InteractionCount;
+        Assert.Equal(objective, reports[^1].Loss, objective * 1e-5);
+    }
+
+    [Fact]
+    public void Rating_mf_reads_counts_on_a_log_scale()
+    {
+        int[][] sequences = [[0, 1, 2], [1, 3], [0, 2, 4], [3, 4], [1, 2]];
+        float[][] counts = [[500, 30, 2], [41, 7], [3, 900, 12], [1, 77], [250, 64]];
+        var countData = Dataset(sequences, items: 5, ratings: counts);
+        var logData = Dataset(sequences, items: 5, ratings: counts.Select(r => r.Select(c => (float)Math.Log(1 + (double)c)).ToArray()).ToArray());
+        var options = new RatingMfOptions { Factors = 3, Epochs = 5, L2 = 0.5, Seed = 4 };
+        using var auto = new RatingMf(options);
+        using var log = new RatingMf(options with { Scale = RatingScale.Log });
+        using var raw = new RatingMf(options with { Scale = RatingScale.Raw });
+        using var preLogged = new RatingMf(options with { Scale = RatingScale.Raw });
+        auto.Fit(countData);
+        log.Fit(countData);
+        raw.Fit(countData);
+        preLogged.Fit(logData);
+        // Counts above the star range are read as log(1 + count) by default; raw counts fit something else.
+        Assert.Equal(BprMfTests.AllScores(preLogged), BprMfTests.AllScores(auto));
+        Assert.Equal(BprMfTests.AllScores(preLogged), BprMfTests.AllScores(log));
+        Assert.NotEqual(BprMfTests.AllScores(preLogged), BprMfTests.AllScores(raw));
+        Assert.Equal((Math.Log(1 + 500.0) + Math.Log(1 + 3.0)) / 2, auto.FoldInRating(0), 5); // the mean of the logged values
+
+        // Star ratings stay as they are.
+        using var stars = new RatingMf(options);
+        using var starsRaw = new RatingMf(options with { Scale = RatingScale.Raw });
+        stars.Fit(logData);
+        starsRaw.Fit(logData);
+        Assert.Equal(BprMfTests.AllScores(starsRaw), BprMfTests.AllScores(stars));
+
+        var negative = Dataset(sequences, items: 5, ratings: counts.Select(r => r.Select(c => c - 5).ToArray()).ToArray());
+        var error = Assert.Throws<ArgumentException>(() => log.Fit(negative));
+        Assert.Contains("log scale", error.Message);
+        Assert.Contains("-3", error.Message);
+        Assert.Equal(BprMfTests.AllScores(preLogged), BprMfTests.AllScores(log)); // the failed fit left the model serving
     }
 
     [Fact]

@@ -13,10 +13,20 @@ namespace PoisonRange.Recommenders.Classical;
 internal static class AlternatingLeastSquares
 {
     /// <summary>Settings of the objective: Σ_{(u,i)} a·(x_ui − s)²-style weights, see <see cref="RidgeSolver"/>.</summary>
-    /// <param name="UseGram">Whether unobserved cells count (with weight 1, target 0): WRMF.</param>
-    /// <param name="ExtraWeight">a: the observed cells' weight beyond the Gram term (WRMF: w − 1; MF: 1).</param>
+    /// <param name="GramWeight">g: the weight of an unobserved cell (target 0), applied to every cell through the
+    /// Gram term g·YᵀY (WRMF: 1; rating MF: its missing-cell weight α, 0 for observed ratings only).</param>
+    /// <param name="ExtraWeight">a: the observed cells' weight beyond the Gram term (WRMF: w − 1; MF: 1 − α).</param>
     /// <param name="TargetScale">t_j = TargetScale × the cell value (WRMF: w × 1; MF: 1 × rating).</param>
-    public readonly record struct Objective(bool UseGram, double ExtraWeight, double TargetScale, double Lambda);
+    public readonly record struct Objective(double GramWeight, double ExtraWeight, double TargetScale, double Lambda);
+
+    /// <summary>g·G for the objective's Gram weight g, or null when g = 0.</summary>
+    private static double[]? WeightedGram(float[] vectors, int count, int d, double weight, int threads)
+    {
+        if (weight == 0) return null;
+        var gram = RidgeSolver.Gram(vectors, count, d, threads);
+        if (weight != 1) TensorPrimitives.Multiply(gram, weight, gram);
+        return gram;
+    }
 
     /// <summary>Gaussian initial vectors with standard deviation <paramref name="std"/>.</summary>
     public static float[] RandomFactors(DeterministicRandom rng, int count, int d, double std)
@@ -30,7 +40,7 @@ internal static class AlternatingLeastSquares
     public static void SolveSide(int rows, int[] offsets, int[] columns, float[] values, float[] other, int otherCount, int d,
         Objective objective, float[] target, int threads, CancellationToken cancellationToken)
     {
-        double[]? gram = objective.UseGram ? RidgeSolver.Gram(other, otherCount, d, threads) : null;
+        double[]? gram = WeightedGram(other, otherCount, d, objective.GramWeight, threads);
         bool constantTargets = IsConstant(values, out float constantValue);
         var targets = constantTargets ? null : new float[values.Length];
         if (targets is not null)
@@ -72,14 +82,14 @@ internal static class AlternatingLeastSquares
 
     /// <summary>
     /// The full objective Σ_{u,i} c_ui (x_ui − p_u·q_i)² + λ(‖P‖² + ‖Q‖²) for WRMF-style weights
-    /// (c = 1 on unobserved cells when <see cref="Objective.UseGram"/>, else unobserved cells do
-    /// not count) with observed weight c = 1 + ExtraWeight and target x = TargetScale·value / c,
-    /// evaluated in O(nnz·d + users·d²) through Σ_u p_uᵀ(QᵀQ)p_u.
+    /// (c = g = <see cref="Objective.GramWeight"/> on unobserved cells, which do not count when
+    /// g = 0) with observed weight c = g + ExtraWeight and target x = TargetScale·value / c,
+    /// evaluated in O(nnz·d + users·d²) through Σ_u p_uᵀ(g·QᵀQ)p_u.
     /// </summary>
     public static double Loss(InteractionMatrix matrix, float[] userFactors, float[] itemFactors, int d, Objective objective, int threads)
     {
-        double[]? gram = objective.UseGram ? RidgeSolver.Gram(itemFactors, matrix.Items, d, threads) : null;
-        double observedWeight = (objective.UseGram ? 1 : 0) + objective.ExtraWeight;
+        double[]? gram = WeightedGram(itemFactors, matrix.Items, d, objective.GramWeight, threads);
+        double observedWeight = objective.GramWeight + objective.ExtraWeight;
         var perUser = new double[matrix.Users];
         Parallel.For(0, matrix.Users, new ParallelOptions { MaxDegreeOfParallelism = threads }, () => new double[d], (u, _, buffer) =>
         {
@@ -101,8 +111,8 @@ internal static class AlternatingLeastSquares
             {
                 double s = TensorPrimitives.Dot<float>(p, itemFactors.AsSpan(items[t] * d, d));
                 double x = objective.TargetScale * values[t] / observedWeight;
-                // Replace the unobserved-cell term s² (already in the Gram part) by the observed one.
-                sum += observedWeight * (x - s) * (x - s) - (gram is not null ? s * s : 0);
+                // Replace the unobserved-cell term g·s² (already in the Gram part) by the observed one.
+                sum += observedWeight * (x - s) * (x - s) - objective.GramWeight * s * s;
             }
             sum += objective.Lambda * TensorPrimitives.Dot<float>(p, p);
             perUser[u] = sum;

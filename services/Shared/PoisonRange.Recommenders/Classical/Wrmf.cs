@@ -82,7 +82,7 @@ public sealed class Wrmf : IRecommender
 
     /// <summary>The objective of <see cref="WrmfOptions"/> in the form the ALS solver takes.</summary>
     internal static AlternatingLeastSquares.Objective ObjectiveOf(double positiveWeight, double l2)
-        => new(UseGram: true, ExtraWeight: positiveWeight - 1, TargetScale: positiveWeight, Lambda: l2);
+        => new(GramWeight: 1, ExtraWeight: positiveWeight - 1, TargetScale: positiveWeight, Lambda: l2);
 
     /// <summary>The fold-in rule matching that objective.</summary>
     internal static RidgeFoldIn FoldInOf(double positiveWeight, double l2)
