@@ -100,8 +100,8 @@ public sealed class FpmcInfluence : IInfluenceModel
         var wj = _next.index_select(0, neg);
         var c = _previous.index_select(0, tensor(rows.Previous));
         var x = p.mul(qi.sub(qj)).sum(1).add(c.mul(wi.sub(wj)).sum(1), one);
-        var penalty = SquaredRows(p).add(SquaredRows(qi), one).add(SquaredRows(qj), one)
-            .add(SquaredRows(wi), one).add(SquaredRows(wj), one).add(SquaredRows(c), one);
+        var penalty = SequentialInfluence.SquaredRows(p).add(SequentialInfluence.SquaredRows(qi), one).add(SequentialInfluence.SquaredRows(qj), one)
+            .add(SequentialInfluence.SquaredRows(wi), one).add(SequentialInfluence.SquaredRows(wj), one).add(SequentialInfluence.SquaredRows(c), one);
         if (_bias is not null)
         {
             var bi = _bias.index_select(0, pos);
@@ -113,25 +113,9 @@ public sealed class FpmcInfluence : IInfluenceModel
         return losses.reshape(rows.Count / k, k).mean([1]);
     }
 
-    private static Tensor SquaredRows(Tensor t) => t.mul(t).sum(1);
-
     public Tensor TargetScores(IReadOnlyList<TargetPair> targets)
     {
-        ArgumentNullException.ThrowIfNull(targets);
-        int n = targets.Count;
-        var users = new long[n];
-        var items = new long[n];
-        var previous = new long[n];
-        var empty = new bool[n];
-        for (int t = 0; t < n; t++)
-        {
-            SequentialInfluence.CheckTarget(targets, t, _serving.Users, _serving.Items);
-            users[t] = targets[t].User;
-            items[t] = targets[t].Item;
-            int last = _serving.LastItem[targets[t].User];
-            empty[t] = last < 0;
-            previous[t] = Math.Max(0, last);
-        }
+        var (users, items, previous, empty) = SequentialInfluence.TargetIndices(targets, _serving.Users, _serving.Items, _serving.LastItem);
         var itemIndex = tensor(items);
         var scores = _users.index_select(0, tensor(users)).mul(_items.index_select(0, itemIndex)).sum(1)
             .add(_previous.index_select(0, tensor(previous)).mul(_next.index_select(0, itemIndex)).sum(1), _scalars.One);

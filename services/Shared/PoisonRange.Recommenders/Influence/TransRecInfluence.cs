@@ -110,8 +110,8 @@ public sealed class TransRecInfluence : IInfluenceModel
         var bj = _bias.index_select(0, neg);
         var center = gl.add(offsets, one).add(_translation, one);
         var x = bi.add(Distance(center, gi), minusOne).add(bj, minusOne).add(Distance(center, gj), one);
-        var penalty = SquaredRows(gl).add(SquaredRows(gi), one).add(SquaredRows(gj), one)
-            .add(bi.mul(bi), one).add(bj.mul(bj), one).add(SquaredRows(offsets), one)
+        var penalty = SequentialInfluence.SquaredRows(gl).add(SequentialInfluence.SquaredRows(gi), one).add(SequentialInfluence.SquaredRows(gj), one)
+            .add(bi.mul(bi), one).add(bj.mul(bj), one).add(SequentialInfluence.SquaredRows(offsets), one)
             .add(_translation.mul(_translation).sum(), one);
         var losses = nn.functional.logsigmoid(x).neg().add(penalty, _scalars[_l2]);
         return losses.reshape(rows.Count / k, k).mean([1]);
@@ -125,25 +125,9 @@ public sealed class TransRecInfluence : IInfluenceModel
         return _squared ? squared : squared.add(_scalars[RootOffset], _scalars.One).sqrt();
     }
 
-    private static Tensor SquaredRows(Tensor t) => t.mul(t).sum(1);
-
     public Tensor TargetScores(IReadOnlyList<TargetPair> targets)
     {
-        ArgumentNullException.ThrowIfNull(targets);
-        int n = targets.Count;
-        var users = new long[n];
-        var items = new long[n];
-        var previous = new long[n];
-        var empty = new bool[n];
-        for (int t = 0; t < n; t++)
-        {
-            SequentialInfluence.CheckTarget(targets, t, _serving.Users, _serving.Items);
-            users[t] = targets[t].User;
-            items[t] = targets[t].Item;
-            int last = _serving.LastItem[targets[t].User];
-            empty[t] = last < 0;
-            previous[t] = Math.Max(0, last);
-        }
+        var (users, items, previous, empty) = SequentialInfluence.TargetIndices(targets, _serving.Users, _serving.Items, _serving.LastItem);
         var itemIndex = tensor(items);
         var center = _points.index_select(0, tensor(previous))
             .add(_userTranslations.index_select(0, tensor(users)), _scalars.One)

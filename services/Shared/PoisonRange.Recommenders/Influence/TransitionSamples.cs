@@ -232,14 +232,29 @@ internal static class SequentialInfluence
                     $"The training set {train} does not match the model: item {i} has {counts[i]} training interactions, the model counted {popularity[i]}.", nameof(train));
     }
 
-    public static void CheckTarget(IReadOnlyList<TargetPair> targets, int index, int users, int items)
+    /// <summary>The indices of the targets (user, item, the user's last training item or 0, and whether the user has none); throws on a target outside the model.</summary>
+    public static (long[] Users, long[] Items, long[] Previous, bool[] Empty) TargetIndices(IReadOnlyList<TargetPair> targets, int users, int items, int[] lastItem)
     {
-        var (user, item) = targets[index];
-        if ((uint)user >= (uint)users)
-            throw new ArgumentOutOfRangeException(nameof(targets), targets[index], $"Target user {user} is outside 0..{users - 1}.");
-        if ((uint)item >= (uint)items)
-            throw new ArgumentOutOfRangeException(nameof(targets), targets[index], $"Target item {item} is outside 0..{items - 1}.");
+        ArgumentNullException.ThrowIfNull(targets);
+        int n = targets.Count;
+        var result = (Users: new long[n], Items: new long[n], Previous: new long[n], Empty: new bool[n]);
+        for (int t = 0; t < n; t++)
+        {
+            var (user, item) = targets[t];
+            if ((uint)user >= (uint)users)
+                throw new ArgumentOutOfRangeException(nameof(targets), targets[t], $"Target user {user} is outside 0..{users - 1}.");
+            if ((uint)item >= (uint)items)
+                throw new ArgumentOutOfRangeException(nameof(targets), targets[t], $"Target item {item} is outside 0..{items - 1}.");
+            result.Users[t] = user;
+            result.Items[t] = item;
+            result.Empty[t] = lastItem[user] < 0;
+            result.Previous[t] = Math.Max(0, lastItem[user]);
+        }
+        return result;
     }
+
+    /// <summary>The squared norm of every row of a matrix.</summary>
+    public static Tensor SquaredRows(Tensor t) => t.mul(t).sum(1);
 
     /// <summary>The scores, with the entries of users without a training history replaced by the items' popularity (constant in θ).</summary>
     public static Tensor PopularityForEmpty(Tensor scores, bool[] empty, long[] items, float[] popularity)
