@@ -32,8 +32,9 @@ try
 {
     return command.Run(BenchArguments.Parse(args.AsSpan(1)));
 }
-catch (ArgumentException e)
+catch (Exception e) when (e is ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or FormatException)
 {
+    // Bad options, a missing dataset or a malformed file: one line, no stack trace.
     Console.Error.WriteLine($"error: {e.Message}");
     return 2;
 }
