@@ -82,6 +82,12 @@ internal static class QualityBench
             {
                 var task = protocol == "llo" ? EvalTask.LeaveLastOut(data, seed) : EvalTask.RandomHoldout(data, seed);
                 Console.WriteLine($"### {name} {task.Description}: {task.Train.InteractionCount} training interactions, {task.EvaluableUsers} evaluated users");
+                if (task.IsLeaveLastOut && task.HeldOutAlsoInTraining is > 0 and var repeats)
+                {
+                    var line = $"{name}: {repeats} of {task.EvaluableUsers} users ({100.0 * repeats / task.EvaluableUsers:F1}%) have a held-out item they also have in training; it is excluded like every seen item, so HR@{HitK} cannot exceed {1 - (double)repeats / task.EvaluableUsers:F3}.";
+                    Console.WriteLine($"note: {line}");
+                    notes.Add(line);
+                }
                 foreach (var kind in kinds)
                 {
                     var result = Evaluate(kind, overrides.GetValueOrDefault(kind), task, name, protocol, seed, threads, verbose, foldIn);
@@ -111,6 +117,10 @@ internal static class QualityBench
         public required InteractionDataset Train { get; init; }
         public required int[][] HeldOut { get; init; }
         public int EvaluableUsers => HeldOut.Count(h => h.Length > 0);
+
+        /// <summary>Users whose held-out item is also one of their training items: excluded like every seen item, so a sure miss.</summary>
+        public int HeldOutAlsoInTraining => Enumerable.Range(0, HeldOut.Length)
+            .Count(u => HeldOut[u].Length > 0 && Array.IndexOf(Train.Sequences[u], HeldOut[u][0]) >= 0);
 
         public static EvalTask LeaveLastOut(InteractionDataset data, ulong seed)
         {
