@@ -112,6 +112,7 @@ public sealed class WrmfSgd : IRecommender
             for (int u = 0; u < users; u++) order[u] = u;
             var rows = new List<long>();
             var cells = new List<long>();
+            long totalSteps = (long)options.Epochs * ((users + options.BatchSize - 1) / options.BatchSize), step = 0;
             for (int epoch = 0; epoch < options.Epochs; epoch++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -135,6 +136,7 @@ public sealed class WrmfSgd : IRecommender
                         }
                     }
                     using var scope = NewDisposeScope();
+                    optimizer.LearningRate = ScheduledLearningRate(options, step++, totalSteps);
                     optimizer.ZeroGrad();
                     var loss = network.forward(tensor(batch), tensor(rows.ToArray()), tensor(cells.ToArray()));
                     loss.backward();
@@ -155,6 +157,13 @@ public sealed class WrmfSgd : IRecommender
         {
             torch.set_num_threads(previousThreads);
         }
+    }
+
+    /// <summary>The step size of step <paramref name="step"/> (0-based) of <paramref name="totalSteps"/>: linear from the learning rate to its final factor.</summary>
+    internal static double ScheduledLearningRate(WrmfSgdOptions options, long step, long totalSteps)
+    {
+        double progress = totalSteps <= 1 ? 0 : (double)step / (totalSteps - 1);
+        return options.LearningRate * (1 - (1 - options.FinalLearningRateFactor) * progress);
     }
 
     public void ScoreUser(int user, Span<float> scores) => RequireModel().ScoreUser(user, scores);

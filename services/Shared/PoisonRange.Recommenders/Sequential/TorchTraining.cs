@@ -53,7 +53,7 @@ internal sealed class SequentialOptimizer : IDisposable
     private readonly Tensor[]? _firstMoments;
     private readonly Tensor[]? _secondMoments;
     private readonly bool _adam;
-    private readonly double _learningRate;
+    private double _learningRate;
     private readonly double _weightDecay;
     private readonly ScalarCache _scalars = new();
     private long _step;
@@ -76,6 +76,15 @@ internal sealed class SequentialOptimizer : IDisposable
         }
     }
 
+    /// <summary>The step size of the next <see cref="Step"/>; a schedule may change it between steps (0 &lt; value, finite).</summary>
+    public double LearningRate
+    {
+        get => _learningRate;
+        set => _learningRate = value > 0 && double.IsFinite(value)
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, $"The learning rate must be positive and finite; got {value}.");
+    }
+
     public void ZeroGrad()
     {
         foreach (var parameter in _parameters)
@@ -95,7 +104,8 @@ internal sealed class SequentialOptimizer : IDisposable
         // Scalars that change every step live until the end of the step.
         using var inverseRootCorrection = (1 / Math.Sqrt(biasCorrection2)).ToScalar();
         using var adamStep = (-_learningRate / biasCorrection1).ToScalar();
-        var sgdStep = _scalars[-_learningRate];
+        // Not from the scalar cache: a schedule gives every step its own rate.
+        using var sgdStep = (-_learningRate).ToScalar();
         for (int k = 0; k < _parameters.Length; k++)
         {
             var parameter = _parameters[k];
