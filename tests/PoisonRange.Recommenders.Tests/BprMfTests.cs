@@ -60,6 +60,19 @@ public sealed class BprMfTests(TrainedModels models) : IClassFixture<TrainedMode
     }
 
     [Fact]
+    public void A_falling_step_changes_the_fit_and_still_learns()
+    {
+        using var constant = new BprMf(TrainedModels.SmallOptions with { Epochs = 6 });
+        using var falling = new BprMf(TrainedModels.SmallOptions with { Epochs = 6, FinalLearningRateFactor = 0.1 });
+        constant.Fit(models.Data.Train);
+        falling.Fit(models.Data.Train);
+
+        Assert.NotEqual(AllScores(constant), AllScores(falling));
+        double hr = models.Data.HitRatio(falling);
+        Assert.True(hr >= 0.5, $"HR@10 = {hr:F3}");
+    }
+
+    [Fact]
     public void Sgd_trains_too()
     {
         using var model = new BprMf(TrainedModels.SmallOptions with { Optimizer = BprOptimizer.Sgd, LearningRate = 0.5, Epochs = 40, UseItemBias = false });

@@ -59,6 +59,8 @@ public sealed class FactoryTests
     [InlineData("factors", "0", "Factors")]
     [InlineData("learningRate", "-1", "LearningRate")]
     [InlineData("l2", "NaN", "L2")]
+    [InlineData("finalLearningRateFactor", "0", "FinalLearningRateFactor")]
+    [InlineData("finalLearningRateFactor", "1.5", "FinalLearningRateFactor")]
     [InlineData("optimizer", "rmsprop", "Adam")]
     [InlineData("useItemBias", "maybe", "true or false")]
     public void Malformed_or_out_of_range_values_name_the_parameter_and_value(string name, string value, string hint)

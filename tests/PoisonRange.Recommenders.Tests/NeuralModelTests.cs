@@ -165,6 +165,17 @@ public sealed class NeuralModelTests(NeuralModels models) : IClassFixture<Neural
     }
 
     [Fact]
+    public void ItemAe_step_schedule_is_an_option_that_changes_the_fit()
+    {
+        // The shared fixture trains with the default (falling) step; a constant one gives another model that also learns.
+        using var constant = NeuralModels.Create(ItemAe.KindName, h => h["finalLearningRateFactor"] = "1");
+        constant.Fit(models.Data.Train);
+        Assert.NotEqual(AllScores(models[ItemAe.KindName]), AllScores(constant));
+        double hr = models.Data.HitRatio(constant);
+        Assert.True(hr >= 0.6, $"ItemAE at a constant step: HR@10 = {hr:F3}");
+    }
+
+    [Fact]
     public void MultVae_scores_a_training_user_exactly_as_the_fold_in_of_their_history()
     {
         var model = models[MultVae.KindName];
@@ -263,6 +274,7 @@ public sealed class NeuralModelTests(NeuralModels models) : IClassFixture<Neural
     [InlineData("itemae", "positiveWeight", "0.5", "PositiveWeight")]
     [InlineData("itemae", "hiddenDim", "0", "HiddenDim")]
     [InlineData("itemae", "foldInL2", "0", "FoldInL2")]
+    [InlineData("itemae", "finalLearningRateFactor", "0", "FinalLearningRateFactor")]
     [InlineData("multvae", "dropout", "1", "Dropout")]
     [InlineData("multvae", "betaCap", "-0.1", "BetaCap")]
     [InlineData("multvae", "annealFraction", "0", "AnnealFraction")]

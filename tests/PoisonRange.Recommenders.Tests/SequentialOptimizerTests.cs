@@ -29,6 +29,17 @@ public class SequentialOptimizerTests
         Assert.Equal(0.25, optimizer.LearningRate);
     }
 
+    [Fact]
+    public void The_linear_schedule_runs_from_the_rate_to_its_final_fraction()
+    {
+        Assert.Equal(0.02, SequentialOptimizer.LinearSchedule(0.02, 0.1, 0, 11), 12);
+        Assert.Equal(0.011, SequentialOptimizer.LinearSchedule(0.02, 0.1, 5, 11), 12);
+        Assert.Equal(0.002, SequentialOptimizer.LinearSchedule(0.02, 0.1, 10, 11), 12);
+        Assert.Equal(0.002, SequentialOptimizer.LinearSchedule(0.02, 0.1, 12, 11), 12); // never below the floor
+        Assert.Equal(0.02, SequentialOptimizer.LinearSchedule(0.02, 0.1, 0, 1), 12);
+        Assert.Equal(0.02, SequentialOptimizer.LinearSchedule(0.02, 1, 7, 11), 12);
+    }
+
     [Theory]
     [InlineData(0.0)]
     [InlineData(-0.1)]

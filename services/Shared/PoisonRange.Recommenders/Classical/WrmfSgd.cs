@@ -161,10 +161,7 @@ public sealed class WrmfSgd : IRecommender
 
     /// <summary>The step size of step <paramref name="step"/> (0-based) of <paramref name="totalSteps"/>: linear from the learning rate to its final factor.</summary>
     internal static double ScheduledLearningRate(WrmfSgdOptions options, long step, long totalSteps)
-    {
-        double progress = totalSteps <= 1 ? 0 : (double)step / (totalSteps - 1);
-        return options.LearningRate * (1 - (1 - options.FinalLearningRateFactor) * progress);
-    }
+        => SequentialOptimizer.LinearSchedule(options.LearningRate, options.FinalLearningRateFactor, step, totalSteps);
 
     public void ScoreUser(int user, Span<float> scores) => RequireModel().ScoreUser(user, scores);
 

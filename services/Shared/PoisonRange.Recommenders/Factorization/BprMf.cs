@@ -149,6 +149,7 @@ public sealed class BprMf : IRecommender
             var batchUsers = new long[pairs];
             var batchPositives = new long[pairs];
             var batchNegatives = new long[pairs];
+            long totalSteps = (long)options.Epochs * ((pairs + options.BatchSize - 1) / options.BatchSize), step = 0;
 
             for (int epoch = 0; epoch < options.Epochs; epoch++)
             {
@@ -174,6 +175,7 @@ public sealed class BprMf : IRecommender
                         cancellationToken.ThrowIfCancellationRequested();
                         int length = Math.Min(options.BatchSize, pairs - start);
                         using var batchScope = NewDisposeScope();
+                        optimizer.LearningRate = SequentialOptimizer.LinearSchedule(options.LearningRate, options.FinalLearningRateFactor, step++, totalSteps);
                         optimizer.ZeroGrad();
                         var loss = network.forward(
                             allUsers.narrow(0, start, length),

@@ -91,6 +91,7 @@ public sealed class ItemAe : IRecommender
         network.train();
 
         var order = new long[items];
+        long totalSteps = (long)options.Epochs * ((items + options.BatchSize - 1) / options.BatchSize), step = 0;
         float[] codes;
         using (var data = tensor(columns).reshape(items, users))
         {
@@ -108,6 +109,7 @@ public sealed class ItemAe : IRecommender
                         cancellationToken.ThrowIfCancellationRequested();
                         int size = Math.Min(options.BatchSize, items - start);
                         using var batchScope = NewDisposeScope();
+                        optimizer.LearningRate = SequentialOptimizer.LinearSchedule(options.LearningRate, options.FinalLearningRateFactor, step++, totalSteps);
                         optimizer.ZeroGrad();
                         var loss = network.forward(data.index_select(0, shuffled.narrow(0, start, size)));
                         loss.backward();

@@ -32,6 +32,13 @@ public sealed record ItemAeOptions
         /// <summary>Tang et al. 2020 (Adam).</summary>
         public const double LearningRate = 1e-3;
 
+        /// <summary>
+        /// The last step's fraction of <see cref="LearningRate"/>; Tang et al. keep the step constant (1).
+        /// Falling to a tenth, seed 1: ML-100K leave-last-out HR@10 0.134 (constant: 0.134), Recall@50
+        /// 0.528 (0.506); Last.fm HR@10 0.203 (0.185); Gowalla Recall@50 0.265 (0.251).
+        /// </summary>
+        public const double FinalLearningRateFactor = 0.1;
+
         /// <summary>Tang et al. 2020 (Adam weight decay).</summary>
         public const double L2 = 1e-6;
 
@@ -50,6 +57,7 @@ public sealed record ItemAeOptions
     private readonly int _epochs = Defaults.Epochs;
     private readonly int _batchSize = Defaults.BatchSize;
     private readonly double _learningRate = Defaults.LearningRate;
+    private readonly double _finalLearningRateFactor = Defaults.FinalLearningRateFactor;
     private readonly double _l2 = Defaults.L2;
     private readonly double _positiveWeight = Defaults.PositiveWeight;
     private readonly double _foldInL2 = Defaults.FoldInL2;
@@ -88,6 +96,16 @@ public sealed record ItemAeOptions
     {
         get => _learningRate;
         init => _learningRate = OptionGuard.Positive(Owner, nameof(LearningRate), value, 10);
+    }
+
+    /// <summary>
+    /// The step size falls linearly over the training steps from <see cref="LearningRate"/> at the
+    /// first to <see cref="LearningRate"/> × this at the last (0 &lt; value ≤ 1; 1 keeps it constant).
+    /// </summary>
+    public double FinalLearningRateFactor
+    {
+        get => _finalLearningRateFactor;
+        init => _finalLearningRateFactor = OptionGuard.Positive(Owner, nameof(FinalLearningRateFactor), value, 1);
     }
 
     /// <summary>Adam's L2 weight decay on all weights (0 ≤ value ≤ 10).</summary>

@@ -85,6 +85,17 @@ internal sealed class SequentialOptimizer : IDisposable
             : throw new ArgumentOutOfRangeException(nameof(value), value, $"The learning rate must be positive and finite; got {value}.");
     }
 
+    /// <summary>
+    /// A step size falling linearly over training: <paramref name="learningRate"/> at step 0,
+    /// <paramref name="learningRate"/> × <paramref name="finalFactor"/> at the last of
+    /// <paramref name="totalSteps"/> (a factor of 1 keeps it constant).
+    /// </summary>
+    public static double LinearSchedule(double learningRate, double finalFactor, long step, long totalSteps)
+    {
+        double progress = totalSteps <= 1 ? 0 : Math.Clamp((double)step / (totalSteps - 1), 0, 1);
+        return learningRate * (1 - (1 - finalFactor) * progress);
+    }
+
     public void ZeroGrad()
     {
         foreach (var parameter in _parameters)
