@@ -105,14 +105,15 @@ public sealed class WrmfSgd : IRecommender
         {
             using var network = new WrmfSgdNetwork(users, items, d, options.PositiveWeight, options.L2);
             network.Initialize(initialUsers, initialItems);
-            using var optimizer = new SequentialOptimizer(network.parameters(), BprOptimizer.Adam, options.LearningRate);
+            long plannedSteps = (long)options.Epochs * ((users + options.BatchSize - 1) / options.BatchSize);
+            using var optimizer = new SequentialOptimizer(network.parameters(), BprOptimizer.Adam, options.LearningRate,
+                finalLearningRateFactor: options.FinalLearningRateFactor, plannedSteps: plannedSteps);
             network.train();
 
             var order = new int[users];
             for (int u = 0; u < users; u++) order[u] = u;
             var rows = new List<long>();
             var cells = new List<long>();
-            long totalSteps = (long)options.Epochs * ((users + options.BatchSize - 1) / options.BatchSize), step = 0;
             for (int epoch = 0; epoch < options.Epochs; epoch++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -136,7 +137,6 @@ public sealed class WrmfSgd : IRecommender
                         }
                     }
                     using var scope = NewDisposeScope();
-                    optimizer.LearningRate = ScheduledLearningRate(options, step++, totalSteps);
                     optimizer.ZeroGrad();
                     var loss = network.forward(tensor(batch), tensor(rows.ToArray()), tensor(cells.ToArray()));
                     loss.backward();
@@ -159,7 +159,7 @@ public sealed class WrmfSgd : IRecommender
         }
     }
 
-    /// <summary>The step size of step <paramref name="step"/> (0-based) of <paramref name="totalSteps"/>: linear from the learning rate to its final factor.</summary>
+    /// <summary>The step size its optimizer applies at step <paramref name="step"/> (0-based) of <paramref name="totalSteps"/>: linear from the learning rate to its final factor.</summary>
     internal static double ScheduledLearningRate(WrmfSgdOptions options, long step, long totalSteps)
         => SequentialOptimizer.LinearSchedule(options.LearningRate, options.FinalLearningRateFactor, step, totalSteps);
 

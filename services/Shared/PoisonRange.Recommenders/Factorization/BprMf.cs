@@ -140,16 +140,17 @@ public sealed class BprMf : IRecommender
         {
             using var network = new BprMfNetwork(users, items, d, options.UseItemBias, options.L2);
             network.Initialize(initialUsers, initialItems);
-            using var optimizer = new SequentialOptimizer(network.parameters(), options.Optimizer, options.LearningRate);
+            int pairs = (int)pairCount;
+            long plannedSteps = (long)options.Epochs * ((pairs + options.BatchSize - 1) / options.BatchSize);
+            using var optimizer = new SequentialOptimizer(network.parameters(), options.Optimizer, options.LearningRate,
+                finalLearningRateFactor: options.FinalLearningRateFactor, plannedSteps: plannedSteps);
             network.train();
 
-            int pairs = (int)pairCount;
             var order = new int[pairs];
             for (int t = 0; t < pairs; t++) order[t] = t;
             var batchUsers = new long[pairs];
             var batchPositives = new long[pairs];
             var batchNegatives = new long[pairs];
-            long totalSteps = (long)options.Epochs * ((pairs + options.BatchSize - 1) / options.BatchSize), step = 0;
 
             for (int epoch = 0; epoch < options.Epochs; epoch++)
             {
@@ -175,7 +176,6 @@ public sealed class BprMf : IRecommender
                         cancellationToken.ThrowIfCancellationRequested();
                         int length = Math.Min(options.BatchSize, pairs - start);
                         using var batchScope = NewDisposeScope();
-                        optimizer.LearningRate = SequentialOptimizer.LinearSchedule(options.LearningRate, options.FinalLearningRateFactor, step++, totalSteps);
                         optimizer.ZeroGrad();
                         var loss = network.forward(
                             allUsers.narrow(0, start, length),

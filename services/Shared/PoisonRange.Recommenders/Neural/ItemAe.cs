@@ -87,11 +87,12 @@ public sealed class ItemAe : IRecommender
         using var threads = new TorchThreads(options.Threads);
         using var network = new ItemAeNetwork(users, hidden, options.LatentDim, options.PositiveWeight);
         network.Initialize(rng);
-        using var optimizer = new SequentialOptimizer(network.parameters(), BprOptimizer.Adam, options.LearningRate, options.L2);
+        long plannedSteps = (long)options.Epochs * ((items + options.BatchSize - 1) / options.BatchSize);
+        using var optimizer = new SequentialOptimizer(network.parameters(), BprOptimizer.Adam, options.LearningRate, options.L2,
+            options.FinalLearningRateFactor, plannedSteps);
         network.train();
 
         var order = new long[items];
-        long totalSteps = (long)options.Epochs * ((items + options.BatchSize - 1) / options.BatchSize), step = 0;
         float[] codes;
         using (var data = tensor(columns).reshape(items, users))
         {
@@ -109,7 +110,6 @@ public sealed class ItemAe : IRecommender
                         cancellationToken.ThrowIfCancellationRequested();
                         int size = Math.Min(options.BatchSize, items - start);
                         using var batchScope = NewDisposeScope();
-                        optimizer.LearningRate = SequentialOptimizer.LinearSchedule(options.LearningRate, options.FinalLearningRateFactor, step++, totalSteps);
                         optimizer.ZeroGrad();
                         var loss = network.forward(data.index_select(0, shuffled.narrow(0, start, size)));
                         loss.backward();

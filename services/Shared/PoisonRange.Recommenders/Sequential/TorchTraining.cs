@@ -54,11 +54,18 @@ internal sealed class SequentialOptimizer : IDisposable
     private readonly Tensor[]? _secondMoments;
     private readonly bool _adam;
     private double _learningRate;
+    private readonly double _finalLearningRateFactor;
+    private readonly long _plannedSteps;
     private readonly double _weightDecay;
     private readonly ScalarCache _scalars = new();
     private long _step;
 
-    public SequentialOptimizer(IEnumerable<Parameter> parameters, BprOptimizer rule, double learningRate, double weightDecay = 0)
+    /// <param name="finalLearningRateFactor">With <paramref name="plannedSteps"/> &gt; 1, the step size falls
+    /// linearly (<see cref="LinearSchedule"/>) from <see cref="LearningRate"/> at the first step to
+    /// <see cref="LearningRate"/> × this at step <paramref name="plannedSteps"/>; 1 keeps it constant.</param>
+    /// <param name="plannedSteps">The number of <see cref="Step"/> calls the training will make.</param>
+    public SequentialOptimizer(IEnumerable<Parameter> parameters, BprOptimizer rule, double learningRate, double weightDecay = 0,
+        double finalLearningRateFactor = 1, long plannedSteps = 0)
     {
         _parameters = parameters.ToArray();
         _adam = rule switch
@@ -68,6 +75,8 @@ internal sealed class SequentialOptimizer : IDisposable
             _ => throw new InvalidOperationException($"Unknown optimizer {rule}."),
         };
         _learningRate = learningRate;
+        _finalLearningRateFactor = finalLearningRateFactor;
+        _plannedSteps = plannedSteps;
         _weightDecay = weightDecay;
         if (_adam)
         {
@@ -76,7 +85,7 @@ internal sealed class SequentialOptimizer : IDisposable
         }
     }
 
-    /// <summary>The step size of the next <see cref="Step"/>; a schedule may change it between steps (0 &lt; value, finite).</summary>
+    /// <summary>The step size the schedule starts from (the step size itself when it is constant); a change applies from the next <see cref="Step"/> (0 &lt; value, finite).</summary>
     public double LearningRate
     {
         get => _learningRate;
@@ -114,9 +123,10 @@ internal sealed class SequentialOptimizer : IDisposable
         double biasCorrection2 = 1 - Math.Pow(Beta2, _step);
         // Scalars that change every step live until the end of the step.
         using var inverseRootCorrection = (1 / Math.Sqrt(biasCorrection2)).ToScalar();
-        using var adamStep = (-_learningRate / biasCorrection1).ToScalar();
+        double rate = LinearSchedule(_learningRate, _finalLearningRateFactor, _step - 1, _plannedSteps);
+        using var adamStep = (-rate / biasCorrection1).ToScalar();
         // Not from the scalar cache: a schedule gives every step its own rate.
-        using var sgdStep = (-_learningRate).ToScalar();
+        using var sgdStep = (-rate).ToScalar();
         for (int k = 0; k < _parameters.Length; k++)
         {
             var parameter = _parameters[k];
