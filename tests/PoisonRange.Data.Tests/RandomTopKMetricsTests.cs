@@ -208,10 +208,11 @@ public sealed class MetricsTests
     public void DisplayRateAndItemHitRatio()
     {
         var lists = new List<int[]> { new[] { 1, 2 }, new[] { 3, 4 }, new[] { 5, 1 }, new[] { 6, 7 } };
-        Assert.Equal(0.5, Metrics.DisplayRate(lists, new HashSet<int> { 1 }));
-        Assert.Equal(0.75, Metrics.DisplayRate(lists, new HashSet<int> { 1, 4, 99 }));
-        Assert.Equal(0.0, Metrics.DisplayRate(lists, new HashSet<int> { 99 }));
-        Assert.True(double.IsNaN(Metrics.DisplayRate([], new HashSet<int> { 1 })));
+        int[] everyone = [0, 1, 2, 3];
+        Assert.Equal(0.5, Metrics.DisplayRate(lists, everyone, [1]));
+        Assert.Equal(0.75, Metrics.DisplayRate(lists, everyone, [1, 4, 99]));
+        Assert.Equal(0.0, Metrics.DisplayRate(lists, everyone, [99]));
+        Assert.Equal(0.5, Metrics.DisplayRate(lists, [0, 3], [1]));
 
         Assert.Equal(0.5, Metrics.ItemHitRatio(lists, 1));
         var histories = new List<int[]> { new[] { 1 }, Array.Empty<int>(), new[] { 9 }, new[] { 8 } };
@@ -219,6 +220,48 @@ public sealed class MetricsTests
         Assert.Equal(1 / 3.0, Metrics.ItemHitRatio(lists, 1, histories), 12);
         Assert.Equal((1 / 3.0 + 1 / 4.0) / 2, Metrics.MeanItemHitRatio(lists, [1, 3], histories), 12);
         Assert.True(double.IsNaN(Metrics.ItemHitRatio([new[] { 1 }], 1, [new[] { 1 }])));
+    }
+
+    [Fact]
+    public void Duplicate_targets_count_once()
+    {
+        var lists = new List<int[]> { new[] { 1, 2 }, new[] { 3, 4 }, new[] { 5, 1 } };
+        // Users 0 and 2 see item 1; user 1 does not. Listing user 1 twice must not weigh it twice.
+        Assert.Equal(Metrics.DisplayRate(lists, [0, 1], [1]), Metrics.DisplayRate(lists, [0, 1, 1, 0], [1, 1]));
+        Assert.Equal(0.5, Metrics.DisplayRate(lists, [1, 0, 1], [1]));
+
+        var histories = new List<int[]> { Array.Empty<int>(), Array.Empty<int>(), Array.Empty<int>() };
+        var set = Metrics.ItemHitRatios(lists, [3, 1, 3], histories);
+        Assert.Equal([3, 1], set.Items.Select(i => i.Item));
+        Assert.Equal((1 / 3.0 + 2 / 3.0) / 2, set.Mean, 12);
+        Assert.Equal(set.Mean, Metrics.MeanItemHitRatio(lists, [3, 1], histories));
+    }
+
+    [Fact]
+    public void An_item_every_user_has_seen_is_left_out_of_the_mean_and_reported()
+    {
+        var lists = new List<int[]> { new[] { 1, 2 }, new[] { 3, 4 }, new[] { 5, 6 } };
+        var histories = new List<int[]> { new[] { 9 }, new[] { 9, 7 }, new[] { 8, 9 } };
+        var set = Metrics.ItemHitRatios(lists, [9, 1], histories);
+        Assert.Equal([9], set.Excluded);
+        var counted = Assert.Single(set.Items);
+        Assert.Equal(new ItemHits(1, 3, 1), counted);
+        Assert.Equal(1 / 3.0, set.Mean, 12);
+
+        var none = Metrics.ItemHitRatios(lists, [9], histories);
+        Assert.True(double.IsNaN(none.Mean));
+        Assert.Empty(none.Items);
+        Assert.Equal([9], none.Excluded);
+    }
+
+    [Fact]
+    public void Empty_target_sets_are_errors()
+    {
+        var lists = new List<int[]> { new[] { 1, 2 } };
+        Assert.Contains("target user set is empty", Assert.Throws<ArgumentException>(() => Metrics.DisplayRate(lists, [], [1])).Message);
+        Assert.Contains("target item set is empty", Assert.Throws<ArgumentException>(() => Metrics.DisplayRate(lists, [0], [])).Message);
+        Assert.Contains("target item set is empty", Assert.Throws<ArgumentException>(() => Metrics.ItemHitRatios(lists, [])).Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Metrics.DisplayRate(lists, [1], [1]));
     }
 
     [Fact]

@@ -1,8 +1,8 @@
 namespace PoisonRange.Data;
 
 /// <summary>
-/// Ranking and attack metrics, as defined in the design (section Metrics). A "ranking" is a
-/// list of item ids, best first; a "top-K list" is a ranking already cut to K.
+/// Ranking and attack metrics; each function's documentation is the definition every service
+/// uses. A "ranking" is a list of item ids, best first; a "top-K list" is a ranking already cut to K.
 /// </summary>
 public static class Metrics
 {
@@ -61,40 +61,101 @@ public static class Metrics
     }
 
     /// <summary>
-    /// Display rate (LOKI) / HR@K of a target set: the fraction of target users whose top-K list
-    /// contains at least one target item. NaN when there are no target users.
+    /// Display rate (LOKI §4.1, "Evaluation metric"): the fraction of target users whose top-K
+    /// list contains at least one target item.
     /// </summary>
-    public static double DisplayRate(IReadOnlyList<int[]> topKPerTargetUser, ISet<int> targetItems)
+    /// <remarks>
+    /// The definitions, decided once for every caller (the platform's Referee Evaluate among them):
+    /// <list type="bullet">
+    /// <item>Targets are sets: a user or an item given twice counts once.</item>
+    /// <item>An empty target-user set or an empty target-item set is an error
+    /// (<see cref="ArgumentException"/>), not a rate of 0 or NaN.</item>
+    /// <item><paramref name="targetUsers"/> index into <paramref name="topKPerUser"/>; the lists are
+    /// the users' recommendations with their own interactions already masked.</item>
+    /// </list>
+    /// </remarks>
+    public static double DisplayRate(IReadOnlyList<int[]> topKPerUser, IEnumerable<int> targetUsers, IEnumerable<int> targetItems)
     {
-        ArgumentNullException.ThrowIfNull(topKPerTargetUser);
-        ArgumentNullException.ThrowIfNull(targetItems);
-        if (topKPerTargetUser.Count == 0) return double.NaN;
+        ArgumentNullException.ThrowIfNull(topKPerUser);
+        var users = TargetSet(targetUsers, nameof(targetUsers), "user");
+        var items = TargetSet(targetItems, nameof(targetItems), "item");
         int hits = 0;
-        foreach (var list in topKPerTargetUser)
+        foreach (var u in users)
         {
-            foreach (var item in list)
+            if ((uint)u >= (uint)topKPerUser.Count)
+                throw new ArgumentOutOfRangeException(nameof(targetUsers), u, $"Target user {u} is outside 0..{topKPerUser.Count - 1}.");
+            foreach (var item in topKPerUser[u])
             {
-                if (targetItems.Contains(item))
+                if (items.Contains(item))
                 {
                     hits++;
                     break;
                 }
             }
         }
-        return hits / (double)topKPerTargetUser.Count;
+        return hits / (double)users.Count;
     }
 
     /// <summary>
-    /// HR_t@K for one target item: the fraction of users whose top-K list contains
-    /// <paramref name="targetItem"/>. With <paramref name="histories"/> (per user, parallel to
-    /// <paramref name="topKPerUser"/>), users who already interacted with the item are not
-    /// counted. NaN when no user is eligible.
+    /// HR_t@K for one target item (Huang et al. §V.A, "Evaluation Metrics"): the fraction of
+    /// eligible users whose top-K list contains <paramref name="targetItem"/>. Without
+    /// <paramref name="histories"/> every user is eligible; with them (per user, parallel to
+    /// <paramref name="topKPerUser"/>), users who already interacted with the item are not.
+    /// NaN when no user is eligible.
     /// </summary>
     public static double ItemHitRatio(IReadOnlyList<int[]> topKPerUser, int targetItem, IReadOnlyList<int[]>? histories = null)
     {
-        ArgumentNullException.ThrowIfNull(topKPerUser);
-        if (histories is not null && histories.Count != topKPerUser.Count)
-            throw new ArgumentException($"{histories.Count} histories for {topKPerUser.Count} top-K lists.", nameof(histories));
+        CheckHistories(topKPerUser, histories);
+        return CountItemHits(topKPerUser, targetItem, histories).Ratio;
+    }
+
+    /// <summary>
+    /// HR_t@K averaged over the target items (Huang's HR@K, Fang's hit ratio); see
+    /// <see cref="ItemHitRatios"/> for the definitions. NaN when no item has an eligible user.
+    /// </summary>
+    public static double MeanItemHitRatio(IReadOnlyList<int[]> topKPerUser, IEnumerable<int> targetItems, IReadOnlyList<int[]>? histories = null)
+        => ItemHitRatios(topKPerUser, targetItems, histories).Mean;
+
+    /// <summary>
+    /// HR_t@K of every target item and their mean (Huang et al. §V.A: HR_t@K per item, HR@K their
+    /// average over the target items).
+    /// </summary>
+    /// <remarks>
+    /// The definitions, decided once for every caller (the platform's Referee Evaluate among them):
+    /// <list type="bullet">
+    /// <item>The eligible users of item t are the users who have not interacted with t (all users
+    /// when <paramref name="histories"/> is null); HR_t@K is hits over eligible users.</item>
+    /// <item>Target items are a set: an item given twice counts once, in the order first given.</item>
+    /// <item>An item with no eligible user (every user already interacted with it) has no HR_t@K:
+    /// it is left out of the mean and listed in <see cref="ItemHitRatioSet.Excluded"/>.</item>
+    /// <item>The mean is the plain average over the remaining items, summed in the order given;
+    /// NaN when every item was left out.</item>
+    /// <item>An empty target-item set is an error (<see cref="ArgumentException"/>).</item>
+    /// </list>
+    /// </remarks>
+    public static ItemHitRatioSet ItemHitRatios(IReadOnlyList<int[]> topKPerUser, IEnumerable<int> targetItems, IReadOnlyList<int[]>? histories = null)
+    {
+        CheckHistories(topKPerUser, histories);
+        var items = TargetList(targetItems, nameof(targetItems), "item");
+        var counted = new List<ItemHits>(items.Count);
+        var excluded = new List<int>();
+        double sum = 0;
+        foreach (var t in items)
+        {
+            var hits = CountItemHits(topKPerUser, t, histories);
+            if (hits.Eligible == 0)
+            {
+                excluded.Add(t);
+                continue;
+            }
+            counted.Add(hits);
+            sum += hits.Ratio;
+        }
+        return new ItemHitRatioSet(counted.Count == 0 ? double.NaN : sum / counted.Count, counted, excluded);
+    }
+
+    private static ItemHits CountItemHits(IReadOnlyList<int[]> topKPerUser, int targetItem, IReadOnlyList<int[]>? histories)
+    {
         int eligible = 0, hits = 0;
         for (int u = 0; u < topKPerUser.Count; u++)
         {
@@ -102,26 +163,33 @@ public static class Metrics
             eligible++;
             if (Array.IndexOf(topKPerUser[u], targetItem) >= 0) hits++;
         }
-        return eligible == 0 ? double.NaN : hits / (double)eligible;
+        return new ItemHits(targetItem, eligible, hits);
     }
 
-    /// <summary>
-    /// HR_t@K averaged over the target items (Huang's HR@K, Fang's hit ratio); items with no
-    /// eligible user are left out of the average. NaN when no item has eligible users.
-    /// </summary>
-    public static double MeanItemHitRatio(IReadOnlyList<int[]> topKPerUser, IEnumerable<int> targetItems, IReadOnlyList<int[]>? histories = null)
+    private static void CheckHistories(IReadOnlyList<int[]> topKPerUser, IReadOnlyList<int[]>? histories)
     {
-        ArgumentNullException.ThrowIfNull(targetItems);
-        double sum = 0;
-        int n = 0;
-        foreach (var t in targetItems)
-        {
-            double hr = ItemHitRatio(topKPerUser, t, histories);
-            if (double.IsNaN(hr)) continue;
-            sum += hr;
-            n++;
-        }
-        return n == 0 ? double.NaN : sum / n;
+        ArgumentNullException.ThrowIfNull(topKPerUser);
+        if (histories is not null && histories.Count != topKPerUser.Count)
+            throw new ArgumentException($"{histories.Count} histories for {topKPerUser.Count} top-K lists.", nameof(histories));
+    }
+
+    /// <summary>The distinct targets in the order first given; an empty set is an error.</summary>
+    private static List<int> TargetList(IEnumerable<int> targets, string name, string what)
+    {
+        ArgumentNullException.ThrowIfNull(targets, name);
+        var seen = new HashSet<int>();
+        var list = new List<int>();
+        foreach (var t in targets) if (seen.Add(t)) list.Add(t);
+        if (list.Count == 0) throw new ArgumentException($"The target {what} set is empty.", name);
+        return list;
+    }
+
+    private static HashSet<int> TargetSet(IEnumerable<int> targets, string name, string what)
+    {
+        ArgumentNullException.ThrowIfNull(targets, name);
+        var set = new HashSet<int>(targets);
+        if (set.Count == 0) throw new ArgumentException($"The target {what} set is empty.", name);
+        return set;
     }
 
     /// <summary>
@@ -272,3 +340,16 @@ public static class Metrics
         return (mean, n > 1 ? Math.Sqrt(m2 / (n - 1)) : 0.0);
     }
 }
+
+/// <summary>HR_t@K of one target item: <see cref="Hits"/> of its <see cref="Eligible"/> users have it in their top-K.</summary>
+public readonly record struct ItemHits(int Item, int Eligible, int Hits)
+{
+    /// <summary>Hits over eligible users; NaN when no user is eligible.</summary>
+    public double Ratio => Eligible == 0 ? double.NaN : Hits / (double)Eligible;
+}
+
+/// <summary>
+/// The result of <see cref="Metrics.ItemHitRatios"/>: the mean HR_t@K, each counted item in the
+/// order given, and the items left out because no user was eligible.
+/// </summary>
+public sealed record ItemHitRatioSet(double Mean, IReadOnlyList<ItemHits> Items, IReadOnlyList<int> Excluded);
