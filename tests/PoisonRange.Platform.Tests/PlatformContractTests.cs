@@ -227,9 +227,11 @@ public sealed class PlatformContractTests : IAsyncLifetime
         Assert.Equal(60, reply.Items.Count);
         Assert.Equal(200, reply.NormalUsers);
 
-        var unknown = new EvaluateRequest { K = 10 };
+        var unknown = new EvaluateRequest { K = 10, TargetUsers = { users[0] } };
         unknown.TargetItems.Add("no-such-item");
         await Fails(async () => await _h.Referee.EvaluateAsync(unknown), StatusCode.NotFound);
+        var unknownUser = new EvaluateRequest { K = 10, TargetItems = { items[0] }, TargetUsers = { "no-such-user" } };
+        await Fails(async () => await _h.Referee.EvaluateAsync(unknownUser), StatusCode.NotFound);
         var attackerAsTarget = new EvaluateRequest { K = 10 };
         attackerAsTarget.TargetItems.Add(items[0]);
         attackerAsTarget.TargetUsers.Add((await _h.Attacker.RegisterAsync(new RegisterRequest())).AccountId);

@@ -74,7 +74,10 @@ public sealed class RetrainTests
         await h.Referee.ConfigureAsync(PlatformHarness.SmallScenario("poprec"));
         var items = await h.ItemsAsync();
         var target = items[^1];
-        var evaluate = new EvaluateRequest { K = 10, TargetItems = { target } };
+        var users = new List<string>();
+        await foreach (var page in h.Attacker.Crawl(new CrawlRequest { PageSize = 100 }).ResponseStream.ReadAllAsync())
+            users.AddRange(page.Users.Select(u => u.UserId));
+        var evaluate = new EvaluateRequest { K = 10, TargetItems = { target }, TargetUsers = { users.Take(20) } };
         var baseline = await h.Referee.EvaluateAsync(evaluate);
 
         // Forty fake accounts all choose the same unpopular item: PopRec must start showing it.

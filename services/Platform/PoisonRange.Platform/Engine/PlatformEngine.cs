@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Text.Json;
 using Google.Protobuf;
@@ -6,14 +5,16 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PoisonRange.Contracts.Platform.V1;
 using PoisonRange.Data;
+using PoisonRange.Platform.Diagnostics;
 using PoisonRange.Platform.Stores;
 using PoisonRange.Recommenders;
 
 namespace PoisonRange.Platform.Engine;
 
 /// <summary>
-/// The black box: the configured scenario, its data, the serving model and the retrain schedule.
-/// gRPC handlers stay thin and call into this.
+/// The black box: the configured scenario, its data, the serving model and the retrain schedule,
+/// and every rule of the Platform and Referee APIs. gRPC handlers map their messages in, call one
+/// method here and map the result (a plain record) out; refusals leave as <see cref="RefusedException"/>.
 /// </summary>
 public sealed partial class PlatformEngine : IAsyncDisposable
 {
@@ -21,6 +22,7 @@ public sealed partial class PlatformEngine : IAsyncDisposable
     private readonly PlatformOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<PlatformEngine> _log;
+    private readonly PlatformMetrics _metrics;
     private readonly SemaphoreSlim _trainLock = new(1, 1);
     private readonly SemaphoreSlim _configureLock = new(1, 1);
     private readonly CancellationTokenSource _shutdown = new();
@@ -29,24 +31,39 @@ public sealed partial class PlatformEngine : IAsyncDisposable
     private Task? _scheduler;
     private volatile bool _training;
     private SeededRandom _jitter = new(1);
+    private int _disposed;
 
-    public PlatformEngine(IPlatformStore store, IOptions<PlatformOptions> options, TimeProvider time, ILogger<PlatformEngine> log)
+    public PlatformEngine(IPlatformStore store, IOptions<PlatformOptions> options, TimeProvider time, ILogger<PlatformEngine> log, PlatformMetrics metrics)
     {
         _store = store;
         _options = options.Value;
         _time = time;
         _log = log;
+        _metrics = metrics;
+        metrics.ObserveServingModel(() => ServingNow()?.Sequence);
     }
 
-    public IPlatformStore Store => _store;
-    public TimeProvider Time => _time;
-
-    /// <summary>The running scenario, or null before the first Configure.</summary>
+    /// <summary>The running scenario, or null before the first Configure (and while one replaces it).</summary>
     public ScenarioRuntime? Current => Volatile.Read(ref _runtime);
 
     public bool IsTraining => _training;
 
-    public long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
+    /// <summary>The meter this engine records on.</summary>
+    internal PlatformMetrics Instruments => _metrics;
+
+    /// <summary>Whether a model answers recommendations now (the platform's readiness).</summary>
+    public bool IsServing => ServingNow() is not null;
+
+    /// <summary>The serving model's version ("m3"), or null while none serves.</summary>
+    public string? ServingVersion => ServingNow()?.Version;
+
+    private ServingModel? ServingNow() => Current is { HasServing: true } runtime ? runtime.Serving : null;
+
+    private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>The scenario in force with its serving model; refused as not configured before the first one.</summary>
+    private ScenarioRuntime Running() =>
+        Current is { HasServing: true } runtime ? runtime : throw new RefusedException(Refusal.NotConfigured, "No scenario is configured.");
 
     /// <summary>
     /// Restores the scenario and serving model kept in the store (after a restart), or applies
@@ -80,7 +97,7 @@ public sealed partial class PlatformEngine : IAsyncDisposable
     }
 
     /// <summary>Replaces the scenario: clears the store, loads the data, trains the first model.</summary>
-    public async Task<ConfigureReply> ConfigureAsync(Scenario requested, CancellationToken ct)
+    public async Task<ConfiguredScenario> ConfigureAsync(Scenario requested, CancellationToken ct)
     {
         var scenario = ScenarioSettings.Resolve(requested);
         await _configureLock.WaitAsync(ct);
@@ -93,15 +110,8 @@ public sealed partial class PlatformEngine : IAsyncDisposable
             if (previous is { Retrains: > 0 }) RetireLater(previous.Serving);
             var serving = await TrainAsync(runtime, ct);
             Activate(runtime);
-            return new ConfigureReply
-            {
-                ScenarioName = scenario.Name,
-                Users = runtime.Base.UserCount,
-                Items = runtime.Base.ItemCount,
-                Interactions = runtime.Base.InteractionCount,
-                ModelVersion = serving.Version,
-                TrainSeconds = serving.TrainSeconds,
-            };
+            return new ConfiguredScenario(scenario.Name, runtime.Base.UserCount, runtime.Base.ItemCount,
+                runtime.Base.InteractionCount, serving.Version, serving.TrainSeconds);
         }
         finally
         {
@@ -110,11 +120,7 @@ public sealed partial class PlatformEngine : IAsyncDisposable
     }
 
     /// <summary>Retrains on everything recorded so far and returns when the new model serves.</summary>
-    public async Task<ServingModel> RetrainAsync(CancellationToken ct)
-    {
-        var runtime = Current ?? throw new ScenarioException("No scenario is configured.");
-        return await TrainAsync(runtime, ct);
-    }
+    public async Task<ServingModel> RetrainAsync(CancellationToken ct) => await TrainAsync(Running(), ct);
 
     private ScenarioRuntime BuildRuntime(Scenario scenario)
     {
@@ -222,11 +228,17 @@ public sealed partial class PlatformEngine : IAsyncDisposable
 
             var previous = runtime.Retrains == 0 ? null : runtime.Serving;
             runtime.Serving = serving;
+            _metrics.Retrained(seconds);
             runtime.Retrains = sequence;
             ScheduleNext(runtime, counter, trainedAt);
             if (previous is not null) RetireLater(previous);
             LogTrained(_log, version, train.UserCount, train.InteractionCount, seconds);
             return serving;
+        }
+        catch (Exception e)
+        {
+            _metrics.RetrainFailed(cancelled: e is OperationCanceledException);
+            throw;
         }
         finally
         {
@@ -261,6 +273,7 @@ public sealed partial class PlatformEngine : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         StopScheduler();
         await _shutdown.CancelAsync();
         Current?.Serving.Model.Dispose();

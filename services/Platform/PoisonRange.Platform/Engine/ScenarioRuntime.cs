@@ -31,11 +31,15 @@ public sealed class ScenarioRuntime
     /// <summary>Items each normal user has interacted with.</summary>
     public HashSet<int>[] BaseSeen { get; }
 
+    /// <summary>The model that answers; set before the runtime becomes current (see <see cref="HasServing"/>).</summary>
     public ServingModel Serving
     {
         get => Volatile.Read(ref _serving);
         set => Volatile.Write(ref _serving, value);
     }
+
+    /// <summary>False only while the first model of a scenario restored without a checkpoint trains.</summary>
+    public bool HasServing => Volatile.Read(ref _serving) is not null;
 
     /// <summary>The interaction count and time at which the scheduler retrains next (null: never).</summary>
     public long? NextRetrainAtCount { get; set; }

@@ -74,6 +74,3 @@ public static class ScenarioSettings
         return value;
     }
 }
-
-/// <summary>A scenario the platform cannot run, with a message for the operator.</summary>
-public sealed class ScenarioException(string message, Exception? inner = null) : Exception(message, inner);

@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using PoisonRange.Platform.Diagnostics;
 using PoisonRange.Platform.Engine;
 using PoisonRange.Platform.Services;
 using PoisonRange.Platform.Stores;
@@ -85,12 +86,12 @@ internal sealed class StoreHealthCheck(PlatformEngine engine) : IHealthCheck
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(2));
-            var interactions = await engine.Store.GetInteractionCountAsync(timeout.Token).ConfigureAwait(false);
-            return HealthCheckResult.Healthy($"{engine.Store.Kind} store answers ({interactions} interactions)");
+            var probe = await engine.ProbeStoreAsync(timeout.Token).ConfigureAwait(false);
+            return HealthCheckResult.Healthy($"{probe.Kind} store answers ({probe.Interactions} interactions)");
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            return HealthCheckResult.Unhealthy($"{engine.Store.Kind} store does not answer: {e.Message}");
+            return HealthCheckResult.Unhealthy($"store does not answer: {e.Message}");
         }
     }
 }
@@ -107,7 +108,6 @@ public static class PlatformHost
             throw new ArgumentException("An operator token is required (Platform:OperatorToken).", nameof(options));
 
         var store = await CreateStoreAsync(options);
-        var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(options.MinimumLogLevel));
         var engineOptions = Options.Create(new PlatformOptions
         {
             OperatorToken = options.OperatorToken,
@@ -115,11 +115,24 @@ public static class PlatformHost
             TrainThreads = options.TrainThreads,
             SchedulerPollMs = options.SchedulerPollMs,
         });
-        var engine = new PlatformEngine(store, engineOptions, TimeProvider.System, loggerFactory.CreateLogger<PlatformEngine>());
-        await engine.InitializeAsync(ct);
-
-        var platformApp = BuildApp(options.PlatformUrl, engine, engineOptions, options.MinimumLogLevel, referee: false);
-        var refereeApp = BuildApp(options.RefereeUrl, engine, engineOptions, options.MinimumLogLevel, referee: true);
+        // The platform app's container owns the engine and its meter (IMeterFactory); the referee
+        // app shares that engine.
+        var platformApp = BuildApp(options.PlatformUrl, engineOptions, options.MinimumLogLevel, referee: false, services => services
+            .AddSingleton(store)
+            .AddSingleton(TimeProvider.System)
+            .AddSingleton<PlatformMetrics>()
+            .AddSingleton<PlatformEngine>());
+        var engine = platformApp.Services.GetRequiredService<PlatformEngine>();
+        try
+        {
+            await engine.InitializeAsync(ct);
+        }
+        catch
+        {
+            await platformApp.DisposeAsync();
+            throw;
+        }
+        var refereeApp = BuildApp(options.RefereeUrl, engineOptions, options.MinimumLogLevel, referee: true, services => services.AddSingleton(engine));
         await platformApp.StartAsync(ct);
         await refereeApp.StartAsync(ct);
         return new RunningPlatform(platformApp, refereeApp, engine);
@@ -141,27 +154,35 @@ public static class PlatformHost
         }
     }
 
-    private static WebApplication BuildApp(string url, PlatformEngine engine, IOptions<PlatformOptions> engineOptions, LogLevel logLevel, bool referee)
+    private static WebApplication BuildApp(string url, IOptions<PlatformOptions> engineOptions, LogLevel logLevel, bool referee, Action<IServiceCollection> engine)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(PlatformHost).Assembly.GetName().Name });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(logLevel);
         builder.WebHost.UseUrls(url);
         builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(l => l.Protocols = HttpProtocols.Http2));
-        builder.Services.AddSingleton(engine);
+        engine(builder.Services);
         builder.Services.AddSingleton(engineOptions);
         if (referee)
         {
             // The credential guards the service itself; the health service on the same port is open.
             builder.Services.AddSingleton<OperatorTokenInterceptor>();
             builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = 64 * 1024 * 1024)
-                .AddServiceOptions<RefereeService>(o => o.Interceptors.Add<OperatorTokenInterceptor>());
+                .AddServiceOptions<RefereeService>(o =>
+                {
+                    o.Interceptors.Add<OperatorTokenInterceptor>();
+                    o.Interceptors.Add<RefusalInterceptor>();
+                });
         }
         else
         {
             builder.Services.AddSingleton<AttackerKeyInterceptor>();
             builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = 16 * 1024 * 1024)
-                .AddServiceOptions<PlatformApiService>(o => o.Interceptors.Add<AttackerKeyInterceptor>());
+                .AddServiceOptions<PlatformApiService>(o =>
+                {
+                    o.Interceptors.Add<AttackerKeyInterceptor>();
+                    o.Interceptors.Add<RefusalInterceptor>();
+                });
         }
         builder.Services.AddGrpcHealthChecks().AddCheck<StoreHealthCheck>("store");
         var app = builder.Build();

@@ -21,13 +21,10 @@ internal static class Bearer
 /// <summary>
 /// Resolves the caller's attacker key on the Platform port: a missing or unknown key is
 /// UNAUTHENTICATED; before any scenario, FAILED_PRECONDITION. The key and the scenario in force
-/// are handed to the handler through <see cref="ServerCallContext.UserState"/>.
+/// reach the handler as a <see cref="CallerContext"/> (<c>context.Caller()</c>).
 /// </summary>
 internal sealed class AttackerKeyInterceptor(PlatformEngine engine) : Interceptor
 {
-    public const string KeySlot = "attacker-key";
-    public const string RuntimeSlot = "scenario";
-
     private void Authenticate(ServerCallContext context)
     {
         var runtime = engine.Current;
@@ -35,8 +32,7 @@ internal sealed class AttackerKeyInterceptor(PlatformEngine engine) : Intercepto
         var key = Bearer.Read(context);
         if (string.IsNullOrEmpty(key)) RpcErrors.Unauthenticated("Missing 'authorization: Bearer <key>' metadata.");
         if (!runtime.AttackerKeys.Contains(key)) RpcErrors.Unauthenticated("Unknown key.");
-        context.UserState[KeySlot] = key;
-        context.UserState[RuntimeSlot] = runtime;
+        context.SetCaller(new CallerContext(key, runtime));
     }
 
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using Grpc.Core;
+using PoisonRange.Platform.Engine;
 
 namespace PoisonRange.Platform.Services;
 
@@ -23,6 +24,31 @@ internal static class RpcErrors
 
     [DoesNotReturn]
     public static void FailedPrecondition(string message) => throw new RpcException(new Status(StatusCode.FailedPrecondition, message));
+
+    /// <summary>The status the contract gives to each of the engine's refusals.</summary>
+    [DoesNotReturn]
+    public static void Refused(RefusedException refusal)
+    {
+        switch (refusal)
+        {
+            case LimitReachedException limit:
+                ResourceExhausted(limit.Limit, limit.Message, limit.RetryAfterMs);
+                break;
+            case { Reason: Refusal.InvalidArgument }:
+                InvalidArgument(refusal.Message);
+                break;
+            case { Reason: Refusal.NotFound }:
+                NotFound(refusal.Message);
+                break;
+            case { Reason: Refusal.PermissionDenied }:
+                PermissionDenied(refusal.Message);
+                break;
+            case { Reason: Refusal.NotConfigured }:
+                FailedPrecondition(refusal.Message);
+                break;
+        }
+        throw new RpcException(new Status(StatusCode.Internal, refusal.Message));
+    }
 
     /// <summary>
     /// RESOURCE_EXHAUSTED with the delay after which the same call can succeed; no trailer when the
