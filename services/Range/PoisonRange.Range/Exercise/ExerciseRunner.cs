@@ -375,6 +375,7 @@ public sealed class ExerciseRunner
         }
 
         var reply = await EvaluateAtAsync(_scenario.K).ConfigureAwait(false);
+        if (reply.ExcludedItems.Count > 0) Warn($"target item(s) {string.Join(", ", reply.ExcludedItems)} left out of HR_t@{_scenario.K}: every normal user has interacted with them");
         var alsoK = new List<KEvaluation>();
         foreach (var k in _scenario.AlsoK)
         {
