@@ -1,71 +1,85 @@
-using System.Globalization;
+using System.CommandLine;
 
 namespace PoisonRange.Bench;
 
-/// <summary>A named benchmark: a one-line description and a handler returning the exit code.</summary>
-internal sealed record BenchCommand(string Description, Func<BenchArguments, int> Run);
+/// <summary>
+/// A named benchmark: a one-line description, the options it reads (declared for the parser, so an
+/// unknown option or a value of the wrong type is refused before anything runs) and a handler
+/// returning the exit code. Defaults stay with the handler, which reads each option with its fallback.
+/// </summary>
+internal sealed record BenchCommand(string Name, string Description, Func<BenchArguments, int> Run, params BenchOption[] Options)
+{
+    public Command ToCommand()
+    {
+        var command = new Command(Name, Description);
+        foreach (var o in Options) command.Add(o.Symbol);
+        command.SetAction(r => Run(new BenchArguments(r, Options)));
+        return command;
+    }
+}
 
-/// <summary><c>--name value</c> pairs after the command name.</summary>
+/// <summary>One <c>--name value</c> option of a benchmark: text, a whole number or a number.</summary>
+internal sealed class BenchOption
+{
+    private BenchOption(string name, Option symbol)
+    {
+        Name = name;
+        Symbol = symbol;
+    }
+
+    public string Name { get; }
+    public Option Symbol { get; }
+
+    public static BenchOption Text(string name, string description = "") => new(name, new Option<string?>("--" + name) { Description = description });
+
+    public static BenchOption Whole(string name, string description = "") => new(name, new Option<int?>("--" + name) { Description = description });
+
+    public static BenchOption Number(string name, string description = "") => new(name, new Option<double?>("--" + name) { Description = description });
+
+    /// <summary>The parser's message in plain words: "--threads: expected a whole number, got 'x'" instead of the CLR type name.</summary>
+    public static string Explain(string message)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(message, "^Cannot parse argument '(?<value>.*)' for option '(?<option>[^']*)' as expected type '(?<type>[^']*)'");
+        if (!m.Success) return message.ReplaceLineEndings(" ").Trim();
+        var kind = m.Groups["type"].Value.Contains("Int32", StringComparison.Ordinal) ? "a whole number" : "a number";
+        return $"{m.Groups["option"].Value}: expected {kind}, got '{m.Groups["value"].Value}'";
+    }
+}
+
+/// <summary>The parsed options of one benchmark, read by name with the handler's fallback.</summary>
 internal sealed class BenchArguments
 {
-    private readonly Dictionary<string, string> _values;
-    private readonly HashSet<string> _used = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ParseResult _parsed;
+    private readonly Dictionary<string, BenchOption> _options;
 
-    private BenchArguments(Dictionary<string, string> values) => _values = values;
-
-    public static BenchArguments Parse(ReadOnlySpan<string> args)
+    public BenchArguments(ParseResult parsed, IEnumerable<BenchOption> options)
     {
-        var values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        for (int i = 0; i < args.Length; i++)
-        {
-            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-                throw new ArgumentException($"Expected '--name value' pairs, got '{args[i]}'.");
-            values[args[i][2..]] = args[++i];
-        }
-        return new BenchArguments(values);
+        _parsed = parsed;
+        _options = options.ToDictionary(o => o.Name, StringComparer.Ordinal);
     }
 
-    public string String(string name, string fallback)
-    {
-        _used.Add(name);
-        return _values.TryGetValue(name, out var v) ? v : fallback;
-    }
+    public string String(string name, string fallback) => _parsed.GetValue((Option<string?>)Declared(name)) ?? fallback;
+
+    public int Int(string name, int fallback) => _parsed.GetValue((Option<int?>)Declared(name)) ?? fallback;
 
     public double Double(string name, double fallback)
     {
-        _used.Add(name);
-        if (!_values.TryGetValue(name, out var v)) return fallback;
-        return double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d)
-            ? d
-            : throw new ArgumentException($"--{name} expects a number, got '{v}'.");
+        var value = _parsed.GetValue((Option<double?>)Declared(name));
+        if (value is { } d && !double.IsFinite(d)) throw new ArgumentException($"--{name} expects a finite number, got {d}.");
+        return value ?? fallback;
     }
 
-    public int Int(string name, int fallback)
-    {
-        _used.Add(name);
-        if (!_values.TryGetValue(name, out var v)) return fallback;
-        return int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i)
-            ? i
-            : throw new ArgumentException($"--{name} expects an integer, got '{v}'.");
-    }
-
-    /// <summary>The options not read by the command, which are rejected.</summary>
-    public void ThrowIfUnused()
-    {
-        var unused = _values.Keys.Where(k => !_used.Contains(k)).ToArray();
-        if (unused.Length > 0)
-            throw new ArgumentException($"Unknown option(s): {string.Join(", ", unused.Select(u => "--" + u))}. Known: {string.Join(", ", _used.Select(u => "--" + u))}.");
-    }
-
-    /// <summary>Hyper-parameters for the factory from the usual options, when given.</summary>
+    /// <summary>Hyper-parameters for the factory from the given text options, when given.</summary>
     public Dictionary<string, string> HyperParameters(params string[] names)
     {
         var result = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var name in names)
-        {
-            _used.Add(name);
-            if (_values.TryGetValue(name, out var v)) result[name] = v;
-        }
+            if (_parsed.GetValue((Option<string?>)Declared(name)) is { } v) result[name] = v;
         return result;
     }
+
+    private Option Declared(string name) =>
+        _options.TryGetValue(name, out var o)
+            ? o.Symbol
+            : throw new InvalidOperationException($"The benchmark reads --{name} but does not declare it.");
 }

@@ -7,7 +7,7 @@ namespace PoisonRange.Bench;
 
 internal static class BprMfBench
 {
-    private static readonly string[] ModelOptions = ["epochs", "factors", "batch-size", "learning-rate", "l2", "optimizer", "use-item-bias", "fold-in-l2"];
+    internal static readonly string[] ModelOptions = ["epochs", "factors", "batch-size", "learning-rate", "l2", "optimizer", "use-item-bias", "fold-in-l2"];
 
     /// <summary>Training speed (median seconds per epoch) and serving throughput.</summary>
     public static int Epoch(BenchArguments arguments)
@@ -17,7 +17,6 @@ internal static class BprMfBench
         ulong seed = (ulong)arguments.Int("seed", 1);
         var hyperParameters = arguments.HyperParameters(ModelOptions);
         hyperParameters.TryAdd("epochs", "5");
-        arguments.ThrowIfUnused();
 
         var dataset = LoadDataset(data);
         Console.WriteLine($"dataset  {dataset}");
@@ -126,7 +125,6 @@ internal static class BprMfBench
         int threads = arguments.Int("threads", 2);
         ulong seed = (ulong)arguments.Int("seed", 1);
         var hyperParameters = arguments.HyperParameters(ModelOptions);
-        arguments.ThrowIfUnused();
 
         var full = LoadDataset(data);
         var train = full.WithSequences(full.Sequences.Select(s => s.Length > 1 ? s[..^1] : s).ToArray(), null, null, full.Name + "-train");

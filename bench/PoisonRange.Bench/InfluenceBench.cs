@@ -32,7 +32,6 @@ internal static class InfluenceBench
         string speedTargets = arguments.String("speed-targets", "1,10,50");
         int speedDepth = arguments.Int("speed-depth", 20);
         ulong seed = (ulong)arguments.Int("seed", 1);
-        arguments.ThrowIfUnused();
         if (truth is not ("refit" or "retrain")) throw new ArgumentException($"--truth takes refit or retrain; got '{truth}'.");
         if (copies < 1) throw new ArgumentException($"--copies must be at least 1; got {copies}.");
         TorchSharp.torch.set_num_threads(threads);

@@ -23,7 +23,6 @@ internal static class LokiBench
             Seed = (ulong)arguments.Int("seed", 1),
             Threads = threads,
         };
-        arguments.ThrowIfUnused();
         if (repeats < 1) throw new ArgumentException($"--repeats must be at least 1, got {repeats}.");
 
         var load = Stopwatch.StartNew();
@@ -69,7 +68,6 @@ internal static class LokiBench
         int threads = arguments.Int("threads", 1);
         ulong seed = (ulong)arguments.Int("seed", 1);
         var grouping = new ItemGroupingOptions { Groups = arguments.Int("groups", ItemGroupingOptions.Defaults.Groups), Seed = seed, Threads = 2 };
-        arguments.ThrowIfUnused();
 
         var view = DatasetCatalog.Load(data, dataDirectory: null);
         var targets = new SeededRandom(seed).SampleWithoutReplacement(view.ItemCount, 20);
@@ -107,7 +105,6 @@ internal static class LokiBench
         int threads = arguments.Int("threads", 2);
         ulong seed = (ulong)arguments.Int("seed", 1);
         var hyperParameters = arguments.HyperParameters("epochs", "factors");
-        arguments.ThrowIfUnused();
 
         var view = DatasetCatalog.Load(data, dataDirectory: null);
         var rng = new SeededRandom(seed);

@@ -4,7 +4,6 @@ using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 using PoisonRange.Contracts.Platform.V1;
 using PoisonRange.Platform;
-using PoisonRange.Testing;
 using PlatformApi = PoisonRange.Contracts.Platform.V1.Platform;
 
 namespace PoisonRange.Bench;
@@ -26,7 +25,6 @@ internal static class PlatformBench
         var data = args.String("data", "synthetic");
         var victim = args.String("victim", "bprmf");
         var dataDir = args.String("data-dir", DefaultDataDirectory() ?? "");
-        args.ThrowIfUnused();
         return Run(async () =>
         {
             await using var redis = store == "redis" ? await RedisServer.StartAsync() : null;
@@ -89,7 +87,6 @@ internal static class PlatformBench
         int clients = args.Int("clients", 64);
         int calls = args.Int("calls", 100_000);
         int budget = args.Int("budget", 50_000);
-        args.ThrowIfUnused();
         return Run(async () =>
         {
             await using var redis = store == "redis" ? await RedisServer.StartAsync() : null;
@@ -135,7 +132,6 @@ internal static class PlatformBench
         var data = args.String("data", "ml-1m");
         var victim = args.String("victim", "bprmf");
         var dataDir = args.String("data-dir", DefaultDataDirectory() ?? "");
-        args.ThrowIfUnused();
         return Run(async () =>
         {
             var before = Process.GetCurrentProcess().WorkingSet64;

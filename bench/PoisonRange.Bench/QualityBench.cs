@@ -52,7 +52,6 @@ internal static class QualityBench
         string? dataDir = arguments.String("data-dir", "") is { Length: > 0 } dd ? dd : null;
         bool verbose = arguments.Int("verbose", 1) != 0;
         bool foldIn = arguments.Int("fold-in", 1) != 0;
-        arguments.ThrowIfUnused();
         if (threads < 1) throw new ArgumentException($"--threads must be at least 1; got {threads}.");
         foreach (var p in protocolFilter)
             if (p is not ("llo" or "r50")) throw new ArgumentException($"--protocols takes llo and/or r50; got '{p}'.");

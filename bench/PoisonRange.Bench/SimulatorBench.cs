@@ -33,7 +33,6 @@ internal static class SimulatorBench
         int threads = args.Int("threads", 2);
         int k = args.Int("k", 10);
         ulong seed = (ulong)args.Int("seed", 1);
-        args.ThrowIfUnused();
         if (heldOut < 1) throw new ArgumentException("--holdout must be at least 1.");
         if (repeats < 1) throw new ArgumentException("--repeats must be at least 1.");
         foreach (var v in victims)

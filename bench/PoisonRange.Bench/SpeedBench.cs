@@ -29,7 +29,6 @@ internal static class SpeedBench
         string? outPath = arguments.String("out", "") is { Length: > 0 } o ? o : null;
         var overrides = ZooBench.ParseHyperParameters(arguments.String("hp", ""));
         string? dataDir = arguments.String("data-dir", "") is { Length: > 0 } dd ? dd : null;
-        arguments.ThrowIfUnused();
         if (threads < 1) throw new ArgumentException($"--threads must be at least 1; got {threads}.");
         if (epochs < 1) throw new ArgumentException($"--epochs must be at least 1; got {epochs}.");
 

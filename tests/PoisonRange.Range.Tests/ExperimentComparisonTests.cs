@@ -103,7 +103,7 @@ public class ExperimentComparisonTests
     [Fact]
     public void Markdown_reports_each_K_and_says_where_loki_loses()
     {
-        var md = LeaveOneOutExperiment.ToMarkdown(Report());
+        var md = ExperimentReportWriter.ToMarkdown(Report());
         Assert.Contains("## Results at K = 40", md, StringComparison.Ordinal);
         Assert.Contains("| bprmf | a, b, c | 10 | covisit | 0.300 | 0.450 | +0.350 |", md, StringComparison.Ordinal);
         Assert.Contains("| fpmc | a, b, c | 10 | popular | 0.350 | 0.250 | +0.150 |", md, StringComparison.Ordinal);
@@ -117,7 +117,7 @@ public class ExperimentComparisonTests
         Assert.Equal("+0.000", ReportWriter.Signed(-0.0001, "0.000"));
         Assert.Equal("+0.000", ReportWriter.Signed(0, "0.000"));
         Assert.Equal("−0.025", ReportWriter.Signed(-0.025, "0.000"));
-        Assert.Equal("+0.000 ± 0.000", LeaveOneOutExperiment.F(new MeanStd(-0.0002, 0, 2), withStd: true, signed: true));
-        Assert.DoesNotContain("-0.000", LeaveOneOutExperiment.ToMarkdown(Report()), StringComparison.Ordinal);
+        Assert.Equal("+0.000 ± 0.000", ExperimentReportWriter.F(new MeanStd(-0.0002, 0, 2), withStd: true, signed: true));
+        Assert.DoesNotContain("-0.000", ExperimentReportWriter.ToMarkdown(Report()), StringComparison.Ordinal);
     }
 }

@@ -1,4 +1,4 @@
-using PoisonRange.Range.Cli;
+using PoisonRange.Range.Reports;
 using Xunit;
 
 namespace PoisonRange.Range.Tests;

@@ -57,8 +57,8 @@ public sealed class LokiExperimentFixture : IAsyncLifetime
             ["experiment", LeaveOneOutExperiment.Name, "--scenario", scenario, "--output", Output, "--progress", "none"], stdout, stderr);
         Errors = stderr.ToString();
         Console = stdout.ToString();
-        var path = Path.Combine(Output, LeaveOneOutExperiment.JsonFileName);
-        if (File.Exists(path)) Report = LeaveOneOutExperiment.FromJson(await File.ReadAllTextAsync(path));
+        var path = Path.Combine(Output, ExperimentReportWriter.JsonFileName);
+        if (File.Exists(path)) Report = ExperimentReportWriter.FromJson(await File.ReadAllTextAsync(path));
     }
 
     public Task DisposeAsync()
@@ -92,8 +92,8 @@ public class LokiExperimentTests(LokiExperimentFixture fixture) : IClassFixture<
             Assert.Contains("train", s.LokiPhaseSeconds.Keys);
             Assert.True(File.Exists(Path.Combine(s.ReportDirectory, ReportWriter.JsonFileName)), s.ReportDirectory);
         }
-        Assert.True(File.Exists(Path.Combine(fixture.Output, LeaveOneOutExperiment.MarkdownFileName)));
-        var md = File.ReadAllText(Path.Combine(fixture.Output, LeaveOneOutExperiment.MarkdownFileName));
+        Assert.True(File.Exists(Path.Combine(fixture.Output, ExperimentReportWriter.MarkdownFileName)));
+        var md = File.ReadAllText(Path.Combine(fixture.Output, ExperimentReportWriter.MarkdownFileName));
         Assert.Contains("LOKI against the best baseline", md, StringComparison.Ordinal);
         Assert.Contains("loki-leave-one-out", fixture.Console, StringComparison.Ordinal);
     }
@@ -116,7 +116,7 @@ public class LokiExperimentTests(LokiExperimentFixture fixture) : IClassFixture<
             Assert.All(s.Summary, a => Assert.Equal(20, Assert.Single(a.AlsoK).K));
         }
         Assert.Equal([10, 20], LeaveOneOutExperiment.AllK(Report));
-        var md = File.ReadAllText(Path.Combine(fixture.Output, LeaveOneOutExperiment.MarkdownFileName));
+        var md = File.ReadAllText(Path.Combine(fixture.Output, ExperimentReportWriter.MarkdownFileName));
         Assert.Contains("## Results at K = 20", md, StringComparison.Ordinal);
         Assert.Contains("- K = 20, mean over 4 scenarios: LOKI display rate", md, StringComparison.Ordinal);
         Assert.Contains("K = 20: LOKI display rate", fixture.Console, StringComparison.Ordinal);

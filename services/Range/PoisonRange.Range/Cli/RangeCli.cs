@@ -1,25 +1,18 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Security.Cryptography;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Grpc.Core;
 using PoisonRange.Client.Profiles;
 using PoisonRange.Contracts.Attacker.V1;
-using PoisonRange.Recommenders;
 using PoisonRange.Range.Embedded;
 using PoisonRange.Range.Exercise;
 using PoisonRange.Range.Experiments;
 using PoisonRange.Range.Reports;
 using PoisonRange.Range.Scenarios;
-using Spectre.Console;
-using YamlDotNet.Serialization;
-using YamlDotNet.Serialization.NamingConventions;
 
 namespace PoisonRange.Range.Cli;
 
 /// <summary>
-/// The range command line: exercise, inject, scenario, strategies. Every failure the operator can
+/// The range command line: the command tree and its options (exercise, inject, experiment,
+/// scenario, strategies, models); the work is done in Exercise/, Experiments/ and Reports/. Every failure the operator can
 /// act on ends as one line on standard error ("range: ...") and a non-zero exit code:
 /// 1 for a failed run, 2 for bad input, 130 when interrupted.
 /// </summary>
@@ -53,7 +46,7 @@ public static class RangeCli
     {
         var output = stdout ?? Console.Out;
         var error = stderr ?? Console.Error;
-        var context = new CliContext(output, error, ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected);
+        var context = new ConsoleOutput(output, error, ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected);
         var root = BuildRoot(context);
 
         ParseResult parsed;
@@ -87,9 +80,7 @@ public static class RangeCli
         }
     }
 
-    private sealed record CliContext(TextWriter Out, TextWriter Error, bool IsTerminal);
-
-    private static RootCommand BuildRoot(CliContext context)
+    private static RootCommand BuildRoot(ConsoleOutput context)
     {
         var root = new RootCommand("PoisonRange range: run data-poisoning exercises against the platform and report them.");
         root.Add(ProgressOption);
@@ -117,7 +108,7 @@ public static class RangeCli
         inject.SetAction((r, ct) => Guard(context, r, ct, () =>
         {
             var path = r.GetValue(profilesArgument)!;
-            var scenario = ResolveInjectScenario(path, injectOptions, r);
+            var scenario = InjectScenario.Resolve(path, injectOptions.LoadFile(r), injectOptions.Overrides(r));
             return RunExerciseAsync(context, r, scenario, "inject", ct);
         }));
         root.Add(inject);
@@ -128,7 +119,12 @@ public static class RangeCli
         var experiment = new Command("experiment", $"Run a multi-scenario experiment embedded. {LeaveOneOutExperiment.Name}: victim each of bprmf, fpmc, gru4rec, transrec (LOKI's local models: the other three), attacks none, random, popular, covisit, loki; one report (experiment.json, experiment.md) plus each scenario's.");
         experiment.Add(experimentName);
         experimentOptions.AddTo(experiment, attacks: false);
-        experiment.SetAction((r, ct) => Guard(context, r, ct, () => RunExperimentAsync(context, r, r.GetValue(experimentName)!, experimentOptions, ct)));
+        experiment.SetAction((r, ct) => Guard(context, r, ct, async () =>
+        {
+            var session = Session(context, r);
+            await ExperimentRunner.RunAsync(r.GetValue(experimentName)!, experimentOptions.LoadFile(r), experimentOptions.Overrides(r), session, context, ct).ConfigureAwait(false);
+            return Ok;
+        }));
         root.Add(experiment);
 
         // scenario
@@ -140,7 +136,7 @@ public static class RangeCli
         show.SetAction((r, ct) => Guard(context, r, ct, () =>
         {
             var scenario = ScenarioResolver.Resolve(scenarioOptions.LoadFile(r), scenarioOptions.Overrides(r));
-            context.Out.Write(r.GetValue(asJson) ? ScenarioFile.ToJson(scenario) + "\n" : ToYaml(scenario));
+            context.Out.Write(r.GetValue(asJson) ? ScenarioFile.ToJson(scenario) + "\n" : ScenarioYaml.Write(scenario));
             return Task.FromResult(Ok);
         }));
         root.Add(show);
@@ -157,12 +153,7 @@ public static class RangeCli
             var agent = services.Agent ?? throw new RangeException("no agent address was given (--agent)");
             var reply = await services.CallAsync("agent", "ListStrategies",
                 () => agent.ListStrategiesAsync(new ListStrategiesRequest(), RangeServices.Call(RangeServices.ShortCall, ct)).ResponseAsync, ct).ConfigureAwait(false);
-            var console = CreateConsole(context);
-            var table = new Table().AddColumn("strategy").AddColumn("description");
-            table.AddRow(AttackSpec.None, "no attack: the clean baseline itself");
-            foreach (var s in reply.Strategies.Where(s => !string.Equals(s.Name, AttackSpec.None, StringComparison.OrdinalIgnoreCase)))
-                table.AddRow(Markup.Escape(s.Name), Markup.Escape(s.Description));
-            console.Write(table);
+            ConsoleReport.PrintStrategies(context.CreateConsole(), reply);
             return Ok;
         }));
         root.Add(strategies);
@@ -171,11 +162,7 @@ public static class RangeCli
         var models = new Command("models", "List the recommender kinds a scenario may name as the victim, with their hyper-parameters.");
         models.SetAction((r, ct) => Guard(context, r, ct, () =>
         {
-            var console = CreateConsole(context);
-            var table = new Table().AddColumn("kind").AddColumn("description").AddColumn("hyper-parameters");
-            foreach (var registration in RecommenderFactory.Registrations)
-                table.AddRow(Markup.Escape(registration.Kind), Markup.Escape(registration.Description), Markup.Escape(string.Join(", ", registration.HyperParameterNames)));
-            console.Write(table);
+            ConsoleReport.PrintModels(context.CreateConsole());
             return Task.FromResult(Ok);
         }));
         root.Add(models);
@@ -183,7 +170,7 @@ public static class RangeCli
     }
 
     /// <summary>Runs an action, turning operator-facing failures into one line and an exit code.</summary>
-    private static async Task<int> Guard(CliContext context, ParseResult r, CancellationToken ct, Func<Task<int>> action)
+    private static async Task<int> Guard(ConsoleOutput context, ParseResult r, CancellationToken ct, Func<Task<int>> action)
     {
         try
         {
@@ -195,7 +182,7 @@ public static class RangeCli
         }
     }
 
-    private static int Fail(CliContext context, Exception e, bool verbose, CancellationToken ct)
+    private static int Fail(ConsoleOutput context, Exception e, bool verbose, CancellationToken ct)
     {
         var (code, message) = e switch
         {
@@ -229,253 +216,24 @@ public static class RangeCli
         return $"{m.Groups["option"].Value}: expected {kind}, got '{OneLine(m.Groups["value"].Value)}'";
     }
 
-    // ---- exercise and inject ----
-
-    private static async Task<int> RunExerciseAsync(CliContext context, ParseResult r, RangeScenario scenario, string command, CancellationToken ct)
+    private static async Task<int> RunExerciseAsync(ConsoleOutput context, ParseResult r, RangeScenario scenario, string command, CancellationToken ct)
     {
-        var (report, outputDirectory) = await ExecuteExerciseAsync(context, r, scenario, command, ct).ConfigureAwait(false);
-        PrintSummary(CreateConsole(context), report, outputDirectory);
+        var (report, outputDirectory) = await ExerciseSession.RunAsync(scenario, command, Session(context, r), context, ct).ConfigureAwait(false);
+        ConsoleReport.PrintSummary(context.CreateConsole(), report, outputDirectory);
         return Ok;
     }
 
-    private static async Task<int> RunExperimentAsync(CliContext context, ParseResult r, string name, ScenarioOptions options, CancellationToken ct)
+    /// <summary>The options every exercise shares: operator token, verbosity and --progress (auto: bars on a terminal, else lines).</summary>
+    private static SessionOptions Session(ConsoleOutput context, ParseResult r)
     {
-        if (!LeaveOneOutExperiment.Known.Contains(name, StringComparer.OrdinalIgnoreCase))
-            throw new ScenarioException($"unknown experiment '{name}'; known: {string.Join(", ", LeaveOneOutExperiment.Known)}");
-        var loaded = options.LoadFile(r);
-        var overrides = options.Overrides(r);
-        // Resolve once with the base options to validate them and to find the output directory.
-        var probe = ScenarioResolver.Resolve(loaded, overrides);
-        var outputDirectory = CreateOutputDirectory(probe.Output);
-        var baseName = probe.Name == "default" ? LeaveOneOutExperiment.Name : probe.Name;
-        var plan = LeaveOneOutExperiment.Plan(overrides.Where(o => o.Path != "output").ToList(), baseName, outputDirectory);
-        var runId = $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{RandomNumberGenerator.GetHexString(6, lowercase: true)}";
-        var started = DateTimeOffset.UtcNow;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var runs = new List<(string, string, RangeReport)>();
-        var console = CreateConsole(context);
-        foreach (var (victim, scenarioOverrides) in plan)
+        var progress = (r.GetValue(ProgressOption) ?? "auto").Trim().ToLowerInvariant() switch
         {
-            var scenario = ScenarioResolver.Resolve(loaded, scenarioOverrides);
-            context.Error.WriteLine($"range: {LeaveOneOutExperiment.Name}: victim {victim}, local models {string.Join(", ", ExerciseRunner.LeaveOneOutModels(victim))}");
-            var (report, directory) = await ExecuteExerciseAsync(context, r, scenario, "experiment", ct).ConfigureAwait(false);
-            runs.Add((victim, directory, report));
-            PrintSummary(console, report, directory);
-        }
-        var experiment = LeaveOneOutExperiment.Summarize(runId, started, clock.Elapsed.TotalSeconds, runs);
-        LeaveOneOutExperiment.WriteAll(experiment, outputDirectory);
-        PrintExperiment(console, experiment, outputDirectory);
-        return Ok;
-    }
-
-    private static void PrintExperiment(IAnsiConsole console, ExperimentReport report, string outputDirectory)
-    {
-        bool repeats = report.Seeds.Count > 1;
-        var table = new Table().Title(Markup.Escape($"{report.Experiment}: Δ display rate and Δ HR_t@{report.K} per victim{(repeats ? $", mean ± std of {report.Seeds.Count} seeds" : "")}"));
-        foreach (var c in new[] { "victim", "attack", "ΔDR", "ΔHR", "queries", "generate s", "total s" })
-            table.AddColumn(new TableColumn(c) { Alignment = c is "victim" or "attack" ? Justify.Left : Justify.Right, NoWrap = true });
-        foreach (var s in report.Scenarios)
-            foreach (var a in s.Summary)
-            {
-                var generate = a.PhaseSeconds.TryGetValue("generate", out var g) ? g.Mean : 0;
-                table.AddRow(s.Victim, Markup.Escape(a.Label),
-                    LeaveOneOutExperiment.F(a.DisplayRateDelta, repeats, signed: true), LeaveOneOutExperiment.F(a.HitRatioDelta, repeats, signed: true),
-                    LeaveOneOutExperiment.F(a.Queries, repeats, "0"), generate.ToString("0.0", CultureInfo.InvariantCulture),
-                    a.PhaseSeconds.Values.Sum(p => p.Mean).ToString("0.0", CultureInfo.InvariantCulture));
-            }
-        console.Write(table);
-        foreach (var k in LeaveOneOutExperiment.AllK(report))
-            if (LeaveOneOutExperiment.Compare(report, k) is { } c)
-                console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"K = {k}: LOKI display rate {c.Loki:0.000} (mean of {c.Scenarios} scenarios); best baseline per scenario {c.BestPerScenario:0.000} ({LeaveOneOutExperiment.Relative(c.Loki, c.BestPerScenario)}); {c.OverallBest} {c.OverallBestMean:0.000} ({LeaveOneOutExperiment.Relative(c.Loki, c.OverallBestMean)})"));
-        foreach (var s in report.Scenarios.Where(s => s.LokiPhaseSeconds.Count > 0))
-            console.WriteLine($"{s.Victim}: LOKI inside generate: {string.Join(", ", s.LokiPhaseSeconds.Select(p => $"{p.Key} {p.Value.Mean.ToString("0.0", CultureInfo.InvariantCulture)} s"))}");
-        console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Experiment report: {Path.Combine(outputDirectory, LeaveOneOutExperiment.MarkdownFileName)} ({report.WallSeconds:0.0} s)"));
-    }
-
-    private static async Task<(RangeReport Report, string OutputDirectory)> ExecuteExerciseAsync(CliContext context, ParseResult r, RangeScenario scenario, string command, CancellationToken ct)
-    {
-        var verbose = r.GetValue(VerboseOption);
-        var progress = (r.GetValue(ProgressOption) ?? "auto").Trim().ToLowerInvariant();
-        if (progress is not ("auto" or "bar" or "plain" or "none"))
-            throw new ScenarioException($"--progress: expected auto, bar, plain or none (got '{progress}')");
-        if (progress == "auto") progress = context.IsTerminal ? "bar" : "plain";
-
-        var runId = $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{RandomNumberGenerator.GetHexString(6, lowercase: true)}";
-        var outputDirectory = CreateOutputDirectory(scenario.Output);
-        scenario.Output = outputDirectory;
-        bool completed = false;
-        try
-        {
-            await using var env = await RangeEnvironment.StartAsync(scenario, r.GetValue(OperatorTokenOption), verbose, ct).ConfigureAwait(false);
-            using var services = new RangeServices(env.Endpoints, TimeSpan.FromSeconds(scenario.Services.TimeoutSeconds));
-            var settings = new RunSettings(runId, command, env.Mode, outputDirectory, env.PlatformDatasetSource(scenario.Dataset.Source));
-            var console = CreateConsole(context);
-
-            RangeReport report;
-            if (progress == "bar")
-            {
-                report = await console.Progress()
-                    .AutoClear(false)
-                    .HideCompleted(false)
-                    .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
-                    .StartAsync(ctx => new ExerciseRunner(scenario, services, settings, new ProgressBarObserver(ctx)).RunAsync(ct))
-                    .ConfigureAwait(false);
-            }
-            else
-            {
-                IExerciseObserver observer = progress == "plain" ? new LineObserver(context.Error) : NullExerciseObserver.Instance;
-                report = await new ExerciseRunner(scenario, services, settings, observer).RunAsync(ct).ConfigureAwait(false);
-            }
-
-            ReportWriter.WriteAll(report, outputDirectory);
-            completed = true;
-            return (report, outputDirectory);
-        }
-        finally
-        {
-            if (!completed) RemoveIfEmpty(outputDirectory);
-        }
-    }
-
-    /// <summary>
-    /// The scenario of `range inject`: the --scenario file if given, else the scenario of the
-    /// report.json beside the profiles file, else the defaults; then the file's header (targets,
-    /// seed, actions per user); then the command-line options.
-    /// </summary>
-    private static RangeScenario ResolveInjectScenario(string path, ScenarioOptions options, ParseResult r)
-    {
-        if (!File.Exists(path)) throw new ScenarioException($"profiles file not found: {path}");
-        var document = FakeProfileFile.Read(path);
-        var full = Path.GetFullPath(path);
-
-        var loaded = options.LoadFile(r);
-        if (loaded is null)
-        {
-            var beside = Path.Combine(Path.GetDirectoryName(full)!, ReportWriter.JsonFileName);
-            if (ReportWriter.TryRead(beside) is { } previous)
-            {
-                var s = previous.Scenario;
-                s.Output = null;
-                s.FillMissingSections();
-                loaded = new LoadedScenario(s, beside, new Dictionary<string, int>());
-            }
-        }
-
-        var header = document.Metadata;
-        var source = $"the header of {Path.GetFileName(path)}";
-        var fromFile = new List<ScenarioOverride>
-        {
-            new("attacks", new JsonArray(JsonValue.Create(AttackSpec.FilePrefix + full)), "range inject <file>"),
-            new("seeds", new JsonArray(JsonValue.Create(header.Seed)), source),
+            "auto" => context.IsTerminal ? ProgressMode.Bar : ProgressMode.Plain,
+            "bar" => ProgressMode.Bar,
+            "plain" => ProgressMode.Plain,
+            "none" => ProgressMode.None,
+            var other => throw new ScenarioException($"--progress: expected auto, bar, plain or none (got '{other}')"),
         };
-        if (header.TargetItems.Count > 0)
-            fromFile.Add(new("targets.itemIds", new JsonArray(header.TargetItems.Select(i => (JsonNode?)JsonValue.Create(i)).ToArray()), source));
-        if (header.TargetUsers.Count > 0)
-            fromFile.Add(new("targets.userIds", new JsonArray(header.TargetUsers.Select(i => (JsonNode?)JsonValue.Create(i)).ToArray()), source));
-        int longest = document.Profiles.Count == 0 ? 0 : document.Profiles.Max(p => p.Interactions.Count);
-        int actions = Math.Max(header.ActionsPerUser, longest);
-        if (actions > 0) fromFile.Add(new("budget.actionsPerUser", JsonValue.Create(actions), source));
-
-        return ScenarioResolver.Resolve(loaded, [.. fromFile, .. options.Overrides(r)]);
+        return new SessionOptions(r.GetValue(OperatorTokenOption), r.GetValue(VerboseOption), progress);
     }
-
-    private static string CreateOutputDirectory(string? requested)
-    {
-        string dir;
-        if (!string.IsNullOrWhiteSpace(requested))
-        {
-            dir = requested;
-        }
-        else
-        {
-            var stamp = DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
-            dir = Path.Combine("runs", stamp);
-            for (int i = 2; Directory.Exists(dir); i++) dir = Path.Combine("runs", $"{stamp}-{i}");
-        }
-        try
-        {
-            Directory.CreateDirectory(dir);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new RangeException($"cannot create the output directory {dir}: {e.Message}", e);
-        }
-        return dir;
-    }
-
-    private static void RemoveIfEmpty(string dir)
-    {
-        try
-        {
-            if (Directory.Exists(dir) && !Directory.EnumerateFileSystemEntries(dir).Any()) Directory.Delete(dir);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-        }
-    }
-
-    private static IAnsiConsole CreateConsole(CliContext context)
-    {
-        if (context.IsTerminal) return AnsiConsole.Console;
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(context.Out),
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-        });
-        // Redirected output has no width; keep tables on one line per row for logs.
-        console.Profile.Width = 200;
-        return console;
-    }
-
-    private static void PrintSummary(IAnsiConsole console, RangeReport report, string outputDirectory)
-    {
-        bool repeats = report.Seeds.Count > 1;
-        var table = new Table().Title(Markup.Escape($"{report.Scenario.Name}: display rate (DR) and HR_t@{report.Scenario.K}{(repeats ? $", mean ± std of {report.Seeds.Count} seeds" : "")}"));
-        // Short headers so that the table fits 80 columns; report.md spells them out.
-        foreach (var c in new[] { "attack", "DR before", "DR after", "ΔDR", "HR before", "HR after", "ΔHR", "queries", "actions", "s" })
-            table.AddColumn(new TableColumn(c) { Alignment = c == "attack" ? Justify.Left : Justify.Right, NoWrap = c == "attack" });
-        foreach (var a in report.Summary)
-        {
-            var seconds = MeanStd.Of(report.Runs.SelectMany(x => x.Attacks).Where(x => x.Label == a.Label).Select(x => x.Phases.Sum(p => p.Seconds)));
-            table.AddRow(
-                Markup.Escape(a.Label),
-                F(a.DisplayRateBefore, repeats), F(a.DisplayRateAfter, repeats), F(a.DisplayRateDelta, repeats, signed: true),
-                F(a.HitRatioBefore, repeats), F(a.HitRatioAfter, repeats), F(a.HitRatioDelta, repeats, signed: true),
-                F(a.Queries, repeats, "0"), F(a.Actions, repeats, "0"), F(seconds, repeats, "0.0"));
-        }
-        console.Write(table);
-        foreach (var a in report.Summary)
-            foreach (var k in a.AlsoK)
-                console.WriteLine($"{a.Label} at K = {k.K}: DR {F(k.DisplayRateBefore, repeats)} -> {F(k.DisplayRateAfter, repeats)} (ΔDR {F(k.DisplayRateDelta, repeats, signed: true)}), ΔHR {F(k.HitRatioDelta, repeats, signed: true)}");
-        foreach (var w in report.Warnings) console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(w)}");
-        console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Report: {Path.Combine(outputDirectory, ReportWriter.MarkdownFileName)} ({report.WallSeconds:0.0} s, peak memory {report.PeakMemoryBytes / (1024 * 1024)} MB)"));
-    }
-
-    private static string F(MeanStd m, bool withStd, string format = "0.000", bool signed = false) => ReportWriter.Fmt(m, withStd, format, signed);
-
-    private static string ToYaml(RangeScenario scenario)
-    {
-        // Through JSON first, so YAML shows exactly the fields and names a scenario file takes.
-        var tree = JsonSerializer.SerializeToNode(scenario, ScenarioFile.JsonOptions);
-        var plain = ToPlain(tree);
-        var serializer = new SerializerBuilder().WithNamingConvention(NullNamingConvention.Instance).WithQuotingNecessaryStrings().Build();
-        return serializer.Serialize(plain);
-    }
-
-    private static object? ToPlain(JsonNode? node) => node switch
-    {
-        null => null,
-        JsonObject o => o.ToDictionary(kv => kv.Key, kv => ToPlain(kv.Value)),
-        JsonArray a => a.Select(ToPlain).ToList(),
-        JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
-        JsonValue v when v.GetValueKind() is JsonValueKind.True or JsonValueKind.False => v.GetValue<bool>(),
-        JsonValue v when v.TryGetValue<long>(out var l) => l,
-        JsonValue v when v.TryGetValue<ulong>(out var u) => u,
-        JsonValue v when v.TryGetValue<double>(out var d) => d,
-        JsonValue v => v.ToJsonString(),
-        _ => node.ToJsonString(),
-    };
 }

@@ -2,7 +2,7 @@ namespace PoisonRange.Range.Scenarios;
 
 /// <summary>
 /// Everything an exercise needs, as read from a scenario file (JSON or YAML, camelCase names)
-/// and overridden from the command line. Defaults follow DESIGN.md's protocol scaled to the
+/// and overridden from the command line. Defaults follow the protocol of docs/architecture.md scaled to the
 /// synthetic data. The resolved scenario is written into every report.
 /// </summary>
 public sealed class RangeScenario

@@ -4,7 +4,7 @@ using System.Globalization;
 using PoisonRange.Range.Exercise;
 using Spectre.Console;
 
-namespace PoisonRange.Range.Cli;
+namespace PoisonRange.Range.Reports;
 
 /// <summary>One Spectre.Console progress bar per seed and attack, showing the current phase.</summary>
 internal sealed class ProgressBarObserver(ProgressContext context) : IExerciseObserver
