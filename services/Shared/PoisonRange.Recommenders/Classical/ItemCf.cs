@@ -32,7 +32,6 @@ public sealed class ItemCf : IRecommender
 {
     public const string KindName = "itemcf";
     private const int BodyVersion = 1;
-    private static readonly string[] FactoryArguments = [nameof(ItemCfOptions.Seed), nameof(ItemCfOptions.Threads)];
 
     private sealed record State(int Users, int Items, int[] Offsets, int[] Neighbors, float[] Similarities, float[] Popularity,
         int[] UserOffsets, int[] UserItems)
@@ -50,19 +49,11 @@ public sealed class ItemCf : IRecommender
     /// <summary>The settings this model fits with.</summary>
     public ItemCfOptions Options { get; }
 
-    internal static RecommenderRegistration Registration { get; } = new(
+    internal static RecommenderRegistration Registration { get; } = ModelRegistration.Create<ItemCfOptions, ItemCf>(
         KindName,
         "item-based collaborative filtering, Jaccard similarity, k nearest neighbours (Tang et al. 2020)",
-        OptionsBinder.NamesOf<ItemCfOptions>(FactoryArguments),
-        (hyperParameters, seed, threads) =>
-            new ItemCf(OptionsBinder.Bind(KindName, new ItemCfOptions(), hyperParameters, FactoryArguments) with { Seed = seed, Threads = threads }),
-        (header, reader, threads) =>
-        {
-            var options = OptionsBinder.Bind(KindName, new ItemCfOptions(), header.HyperParameters, FactoryArguments) with { Seed = header.Seed, Threads = threads };
-            var model = new ItemCf(options);
-            model._state = ClassicalCheckpoint.Guard(() => ReadBody(reader));
-            return model;
-        });
+        options => new ItemCf(options),
+        (model, header, reader) => model._state = ClassicalCheckpoint.Guard(() => ReadBody(reader)));
 
     public string Kind => KindName;
     public int ItemCount => _state?.Items ?? 0;
@@ -205,7 +196,7 @@ public sealed class ItemCf : IRecommender
     {
         var state = RequireState();
         using var writer = CheckpointFormat.CreateWriter(stream);
-        CheckpointFormat.WriteHeader(writer, new CheckpointHeader(KindName, BodyVersion, Options.Seed, OptionsBinder.ToDictionary(Options, FactoryArguments)));
+        ModelRegistration.WriteHeader(writer, KindName, BodyVersion, Options);
         writer.Write(state.Users);
         writer.Write(state.Items);
         ClassicalCheckpoint.WriteInts(writer, state.Offsets);

@@ -4,7 +4,7 @@ namespace PoisonRange.Recommenders.Classical;
 /// Settings of <see cref="ItemCf"/>. Defaults follow Tang et al. (RecSys 2020) Table 1: Jaccard
 /// similarity with 50 nearest neighbours.
 /// </summary>
-public sealed record ItemCfOptions
+public sealed record ItemCfOptions : IModelOptions<ItemCfOptions>
 {
     /// <summary>The default values, in one place for documentation and reports.</summary>
     public static class Defaults
@@ -34,4 +34,6 @@ public sealed record ItemCfOptions
         get => _threads;
         init => _threads = OptionChecks.Range(value, 1, 1024, Name, nameof(Threads));
     }
+
+    ItemCfOptions IModelOptions<ItemCfOptions>.WithSeedAndThreads(ulong seed, int threads) => this with { Seed = seed, Threads = threads };
 }

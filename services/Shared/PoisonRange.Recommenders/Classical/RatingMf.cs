@@ -41,18 +41,16 @@ namespace PoisonRange.Recommenders.Classical;
 /// <para><b>Determinism.</b> Rows are solved independently in double precision; the result
 /// depends on the seed only, not on the thread count.</para>
 /// </remarks>
-public sealed class RatingMf : IRecommender
+public sealed class RatingMf : RidgeFactorRecommender
 {
     public const string KindName = "mf";
     private const int BodyVersion = 1;
 
     /// <summary><see cref="RatingScale.Auto"/> reads ratings on a log scale when any exceeds this (no star scale does).</summary>
     public const double AutoLogThreshold = 10;
-    private static readonly string[] FactoryArguments = [nameof(RatingMfOptions.Seed), nameof(RatingMfOptions.Threads)];
-
-    private volatile RidgeFactorServing? _model;
 
     public RatingMf(RatingMfOptions? options = null)
+        : base(KindName, BodyVersion)
     {
         Options = options ?? new RatingMfOptions();
     }
@@ -60,30 +58,14 @@ public sealed class RatingMf : IRecommender
     /// <summary>The settings this model trains with.</summary>
     public RatingMfOptions Options { get; }
 
-    internal static RecommenderRegistration Registration { get; } = new(
+    internal static RecommenderRegistration Registration { get; } = ModelRegistration.Create<RatingMfOptions, RatingMf>(
         KindName,
         "explicit-rating matrix factorisation, squared error on observed ratings and α-weighted zeros on missing cells, trained by ALS (Fang et al. 2020, Eq. 1)",
-        OptionsBinder.NamesOf<RatingMfOptions>(FactoryArguments),
-        (hyperParameters, seed, threads) =>
-            new RatingMf(OptionsBinder.Bind(KindName, new RatingMfOptions(), hyperParameters, FactoryArguments) with { Seed = seed, Threads = threads }),
-        (header, reader, threads) =>
-        {
-            var options = OptionsBinder.Bind(KindName, new RatingMfOptions(), header.HyperParameters, FactoryArguments) with { Seed = header.Seed, Threads = threads };
-            var model = new RatingMf(options);
-            model._model = ClassicalCheckpoint.ReadRidgeFactors(reader);
-            CheckpointFormat.ReadEnd(reader);
-            return model;
-        });
-
-    public string Kind => KindName;
-    public int ItemCount => _model?.Items ?? 0;
-    public int UserCount => _model?.Users ?? 0;
-
-    /// <summary>The latent dimension of the trained or loaded model (0 before).</summary>
-    public int Factors => _model?.Factors ?? 0;
+        options => new RatingMf(options),
+        (model, header, reader) => model.LoadBody(reader));
 
     /// <summary>The mean training rating (the fold-in rating of items nobody rated).</summary>
-    public double MeanRating => _model?.FoldInRule.Target ?? 0;
+    public double MeanRating => Model?.FoldInRule.Target ?? 0;
 
     /// <summary>The rating a folded-in history assumes for <paramref name="item"/>: its mean training rating.</summary>
     public double FoldInRating(int item)
@@ -94,22 +76,7 @@ public sealed class RatingMf : IRecommender
         return model.ItemTargets?[item] ?? model.FoldInRule.Target;
     }
 
-    /// <summary>A copy of user <paramref name="user"/>'s vector.</summary>
-    public float[] GetUserVector(int user)
-    {
-        var model = RequireModel();
-        if ((uint)user >= (uint)model.Users)
-            throw new ArgumentOutOfRangeException(nameof(user), user, $"User {user} is outside 0..{model.Users - 1}.");
-        return model.UserFactors.AsSpan(user * model.Factors, model.Factors).ToArray();
-    }
-
-    /// <summary>A copy of the item vectors (items × d, row-major).</summary>
-    public float[] GetItemFactors() => (float[])RequireModel().ItemFactors.Clone();
-
-    /// <summary>Writes the folded-in vector of an unseen history; false (and zeros) when the history is empty.</summary>
-    public bool FoldIn(ReadOnlySpan<int> history, Span<float> userVector) => RequireModel().FoldIn(history, userVector);
-
-    public void Fit(InteractionDataset train, IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
+    public override void Fit(InteractionDataset train, IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(train);
         if (train.ItemCount == 0 || train.UserCount == 0)
@@ -143,7 +110,7 @@ public sealed class RatingMf : IRecommender
         cancellationToken.ThrowIfCancellationRequested();
         var (mean, itemMeans) = FoldInRatings(matrix);
         var rule = new RidgeFoldIn(GramWeight: alpha, ExtraWeight: 1 - alpha, Target: mean, Lambda: options.L2);
-        _model = new RidgeFactorServing(matrix.Users, matrix.Items, d, userFactors, itemFactors, ClassicalCheckpoint.Popularity(train), rule, itemMeans);
+        Model = new RidgeFactorServing(matrix.Users, matrix.Items, d, userFactors, itemFactors, ClassicalCheckpoint.Popularity(train), rule, itemMeans);
     }
 
     /// <summary>The matrix with its values read on <paramref name="scale"/> (the same matrix when they stay raw).</summary>
@@ -181,31 +148,6 @@ public sealed class RatingMf : IRecommender
         return (mean, itemMeans);
     }
 
-    public void ScoreUser(int user, Span<float> scores) => RequireModel().ScoreUser(user, scores);
-
-    public void ScoreHistory(ReadOnlySpan<int> history, Span<float> scores) => RequireModel().ScoreHistory(history, scores);
-
-    private RidgeFactorServing RequireModel() => _model ?? throw new InvalidOperationException("RatingMf is not fitted or loaded.");
-
-    /// <summary>Header, then the ridge-factor body (see <see cref="ClassicalCheckpoint.WriteRidgeFactors"/>).</summary>
-    public void Save(Stream stream)
-    {
-        var model = RequireModel();
-        using var writer = CheckpointFormat.CreateWriter(stream);
-        CheckpointFormat.WriteHeader(writer, new CheckpointHeader(KindName, BodyVersion, Options.Seed, OptionsBinder.ToDictionary(Options, FactoryArguments)));
-        ClassicalCheckpoint.WriteRidgeFactors(writer, model);
-        CheckpointFormat.WriteEnd(writer);
-    }
-
-    /// <summary>Restores the vectors and fold-in rule of a checkpoint; the model keeps its own options for later fits.</summary>
-    public void Load(Stream stream)
-    {
-        using var reader = CheckpointFormat.CreateReader(stream);
-        CheckpointFormat.ReadHeader(reader, KindName, BodyVersion);
-        var model = ClassicalCheckpoint.ReadRidgeFactors(reader);
-        CheckpointFormat.ReadEnd(reader);
-        _model = model;
-    }
-
-    public void Dispose() => _model = null;
+    private protected override void WriteHeader(BinaryWriter writer, int bodyVersion)
+        => ModelRegistration.WriteHeader(writer, KindName, bodyVersion, Options);
 }

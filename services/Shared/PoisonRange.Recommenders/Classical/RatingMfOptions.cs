@@ -33,7 +33,7 @@ public enum RatingScale
 /// (the largest counts dominate the squared error), log(1 + count) 0.247; hence
 /// <see cref="RatingScale.Auto"/>. Every value is checked when it is set.
 /// </summary>
-public sealed record RatingMfOptions
+public sealed record RatingMfOptions : IModelOptions<RatingMfOptions>
 {
     /// <summary>The default values, in one place for documentation and reports.</summary>
     public static class Defaults
@@ -120,4 +120,6 @@ public sealed record RatingMfOptions
         get => _threads;
         init => _threads = OptionChecks.Range(value, 1, 1024, Name, nameof(Threads));
     }
+
+    RatingMfOptions IModelOptions<RatingMfOptions>.WithSeedAndThreads(ulong seed, int threads) => this with { Seed = seed, Threads = threads };
 }

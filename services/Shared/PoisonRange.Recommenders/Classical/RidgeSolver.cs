@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using PoisonRange.Recommenders.Factorization;
 
 namespace PoisonRange.Recommenders.Classical;
 
@@ -78,49 +79,12 @@ internal static class RidgeSolver
         }
         for (int r = 0; r < d; r++) a[r * d + r] += lambda;
 
-        if (!CholeskySolveLower(a, b, d))
+        if (!Cholesky.Solve(a, b, d))
         {
             solution.Clear();
             return false;
         }
         for (int k = 0; k < d; k++) solution[k] = (float)b[k];
-        return true;
-    }
-
-    /// <summary>
-    /// In place: factors the symmetric positive definite matrix whose lower triangle is in
-    /// <paramref name="a"/> (row-major n×n) as L·Lᵀ and overwrites <paramref name="b"/> with the
-    /// solution of a·x = b. False when a pivot is not positive.
-    /// </summary>
-    public static bool CholeskySolveLower(Span<double> a, Span<double> b, int n)
-    {
-        for (int j = 0; j < n; j++)
-        {
-            var rowJ = a.Slice(j * n, n);
-            double pivot = rowJ[j] - TensorPrimitives.Dot<double>(rowJ[..j], rowJ[..j]);
-            if (!(pivot > 0) || !double.IsFinite(pivot)) return false;
-            double diagonal = Math.Sqrt(pivot);
-            rowJ[j] = diagonal;
-            double inverse = 1.0 / diagonal;
-            for (int i = j + 1; i < n; i++)
-            {
-                var rowI = a.Slice(i * n, n);
-                rowI[j] = (rowI[j] - TensorPrimitives.Dot<double>(rowI[..j], rowJ[..j])) * inverse;
-            }
-        }
-        // Forward: L z = b.
-        for (int i = 0; i < n; i++)
-        {
-            var rowI = a.Slice(i * n, n);
-            b[i] = (b[i] - TensorPrimitives.Dot<double>(rowI[..i], b[..i])) / rowI[i];
-        }
-        // Backward: Lᵀ x = z.
-        for (int i = n - 1; i >= 0; i--)
-        {
-            double sum = b[i];
-            for (int k = i + 1; k < n; k++) sum -= a[k * n + i] * b[k];
-            b[i] = sum / a[i * n + i];
-        }
         return true;
     }
 }

@@ -38,7 +38,6 @@ public sealed class Rwr : IRecommender
 {
     public const string KindName = "rwr";
     private const int BodyVersion = 1;
-    private static readonly string[] FactoryArguments = [nameof(RwrOptions.Seed), nameof(RwrOptions.Threads)];
 
     private sealed class Graph
     {
@@ -90,19 +89,11 @@ public sealed class Rwr : IRecommender
     /// <summary>The settings this model scores with.</summary>
     public RwrOptions Options { get; }
 
-    internal static RecommenderRegistration Registration { get; } = new(
+    internal static RecommenderRegistration Registration { get; } = ModelRegistration.Create<RwrOptions, Rwr>(
         KindName,
         "random walk with restart on the user-item bipartite graph (Fang et al. 2020, §7.1)",
-        OptionsBinder.NamesOf<RwrOptions>(FactoryArguments),
-        (hyperParameters, seed, threads) =>
-            new Rwr(OptionsBinder.Bind(KindName, new RwrOptions(), hyperParameters, FactoryArguments) with { Seed = seed, Threads = threads }),
-        (header, reader, threads) =>
-        {
-            var options = OptionsBinder.Bind(KindName, new RwrOptions(), header.HyperParameters, FactoryArguments) with { Seed = header.Seed, Threads = threads };
-            var model = new Rwr(options);
-            model._graph = ClassicalCheckpoint.Guard(() => ReadBody(reader));
-            return model;
-        });
+        options => new Rwr(options),
+        (model, header, reader) => model._graph = ClassicalCheckpoint.Guard(() => ReadBody(reader)));
 
     public string Kind => KindName;
     public int ItemCount => _graph?.Matrix.Items ?? 0;
@@ -287,7 +278,7 @@ public sealed class Rwr : IRecommender
     {
         var graph = RequireGraph();
         using var writer = CheckpointFormat.CreateWriter(stream);
-        CheckpointFormat.WriteHeader(writer, new CheckpointHeader(KindName, BodyVersion, Options.Seed, OptionsBinder.ToDictionary(Options, FactoryArguments)));
+        ModelRegistration.WriteHeader(writer, KindName, BodyVersion, Options);
         writer.Write(graph.Matrix.Users);
         writer.Write(graph.Matrix.Items);
         ClassicalCheckpoint.WriteInts(writer, graph.Matrix.UserOffsets);

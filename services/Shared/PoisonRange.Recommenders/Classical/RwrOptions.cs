@@ -6,7 +6,7 @@ namespace PoisonRange.Recommenders.Classical;
 /// probability α = 0.3 is that setting. Iterations and tolerance bound the power iteration (its
 /// error after t steps is at most 2(1 − α)^t in L1).
 /// </summary>
-public sealed record RwrOptions
+public sealed record RwrOptions : IModelOptions<RwrOptions>
 {
     /// <summary>The default values, in one place for documentation and reports.</summary>
     public static class Defaults
@@ -61,4 +61,6 @@ public sealed record RwrOptions
         get => _threads;
         init => _threads = OptionChecks.Range(value, 1, 1024, Name, nameof(Threads));
     }
+
+    RwrOptions IModelOptions<RwrOptions>.WithSeedAndThreads(ulong seed, int threads) => this with { Seed = seed, Threads = threads };
 }

@@ -27,15 +27,13 @@ namespace PoisonRange.Recommenders.Classical;
 /// depends on the seed only, not on <see cref="WrmfOptions.Threads"/>. A fit that fails or is
 /// cancelled leaves the previous model serving.</para>
 /// </remarks>
-public sealed class Wrmf : IRecommender
+public sealed class Wrmf : RidgeFactorRecommender
 {
     public const string KindName = "wrmf";
     private const int BodyVersion = 1;
-    private static readonly string[] FactoryArguments = [nameof(WrmfOptions.Seed), nameof(WrmfOptions.Threads)];
-
-    private volatile RidgeFactorServing? _model;
 
     public Wrmf(WrmfOptions? options = null)
+        : base(KindName, BodyVersion)
     {
         Options = options ?? new WrmfOptions();
     }
@@ -43,42 +41,11 @@ public sealed class Wrmf : IRecommender
     /// <summary>The settings this model trains with.</summary>
     public WrmfOptions Options { get; }
 
-    internal static RecommenderRegistration Registration { get; } = new(
+    internal static RecommenderRegistration Registration { get; } = ModelRegistration.Create<WrmfOptions, Wrmf>(
         KindName,
         "weighted matrix factorisation for implicit feedback trained by exact ALS (Hu et al. 2008)",
-        OptionsBinder.NamesOf<WrmfOptions>(FactoryArguments),
-        (hyperParameters, seed, threads) =>
-            new Wrmf(OptionsBinder.Bind(KindName, new WrmfOptions(), hyperParameters, FactoryArguments) with { Seed = seed, Threads = threads }),
-        (header, reader, threads) =>
-        {
-            var options = OptionsBinder.Bind(KindName, new WrmfOptions(), header.HyperParameters, FactoryArguments) with { Seed = header.Seed, Threads = threads };
-            var model = new Wrmf(options);
-            model._model = ClassicalCheckpoint.ReadRidgeFactors(reader);
-            CheckpointFormat.ReadEnd(reader);
-            return model;
-        });
-
-    public string Kind => KindName;
-    public int ItemCount => _model?.Items ?? 0;
-    public int UserCount => _model?.Users ?? 0;
-
-    /// <summary>The latent dimension of the trained or loaded model (0 before).</summary>
-    public int Factors => _model?.Factors ?? 0;
-
-    /// <summary>A copy of user <paramref name="user"/>'s vector.</summary>
-    public float[] GetUserVector(int user)
-    {
-        var model = RequireModel();
-        if ((uint)user >= (uint)model.Users)
-            throw new ArgumentOutOfRangeException(nameof(user), user, $"User {user} is outside 0..{model.Users - 1}.");
-        return model.UserFactors.AsSpan(user * model.Factors, model.Factors).ToArray();
-    }
-
-    /// <summary>A copy of the item vectors (items × d, row-major).</summary>
-    public float[] GetItemFactors() => (float[])RequireModel().ItemFactors.Clone();
-
-    /// <summary>Writes the folded-in vector of an unseen history; false (and zeros) when the history is empty.</summary>
-    public bool FoldIn(ReadOnlySpan<int> history, Span<float> userVector) => RequireModel().FoldIn(history, userVector);
+        options => new Wrmf(options),
+        (model, header, reader) => model.LoadBody(reader));
 
     /// <summary>The objective of <see cref="WrmfOptions"/> in the form the ALS solver takes.</summary>
     internal static AlternatingLeastSquares.Objective ObjectiveOf(double positiveWeight, double l2)
@@ -88,7 +55,7 @@ public sealed class Wrmf : IRecommender
     internal static RidgeFoldIn FoldInOf(double positiveWeight, double l2)
         => new(GramWeight: 1, ExtraWeight: positiveWeight - 1, Target: positiveWeight, Lambda: l2);
 
-    public void Fit(InteractionDataset train, IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
+    public override void Fit(InteractionDataset train, IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(train);
         if (train.ItemCount == 0 || train.UserCount == 0)
@@ -118,36 +85,10 @@ public sealed class Wrmf : IRecommender
             }
         }
         cancellationToken.ThrowIfCancellationRequested();
-        _model = new RidgeFactorServing(matrix.Users, matrix.Items, d, userFactors, itemFactors,
+        Model = new RidgeFactorServing(matrix.Users, matrix.Items, d, userFactors, itemFactors,
             ClassicalCheckpoint.Popularity(train), FoldInOf(options.PositiveWeight, options.L2));
     }
 
-    public void ScoreUser(int user, Span<float> scores) => RequireModel().ScoreUser(user, scores);
-
-    public void ScoreHistory(ReadOnlySpan<int> history, Span<float> scores) => RequireModel().ScoreHistory(history, scores);
-
-    private RidgeFactorServing RequireModel() => _model ?? throw new InvalidOperationException("Wrmf is not fitted or loaded.");
-
-    /// <summary>Header, then the ridge-factor body (see <see cref="ClassicalCheckpoint.WriteRidgeFactors"/>).</summary>
-    public void Save(Stream stream)
-    {
-        var model = RequireModel();
-        using var writer = CheckpointFormat.CreateWriter(stream);
-        CheckpointFormat.WriteHeader(writer, new CheckpointHeader(KindName, BodyVersion, Options.Seed, OptionsBinder.ToDictionary(Options, FactoryArguments)));
-        ClassicalCheckpoint.WriteRidgeFactors(writer, model);
-        CheckpointFormat.WriteEnd(writer);
-    }
-
-    /// <summary>Restores the vectors and fold-in rule of a checkpoint; the model keeps its own options for later fits.</summary>
-    public void Load(Stream stream)
-    {
-        using var reader = CheckpointFormat.CreateReader(stream);
-        CheckpointFormat.ReadHeader(reader, KindName, BodyVersion);
-        var model = ClassicalCheckpoint.ReadRidgeFactors(reader);
-        CheckpointFormat.ReadEnd(reader);
-        _model = model;
-    }
-
-    /// <summary>Nothing native is held; the serving arrays are managed.</summary>
-    public void Dispose() => _model = null;
+    private protected override void WriteHeader(BinaryWriter writer, int bodyVersion)
+        => ModelRegistration.WriteHeader(writer, KindName, bodyVersion, Options);
 }

@@ -9,7 +9,7 @@ namespace PoisonRange.Recommenders.Classical;
 /// against 0.56 with λ = 50, leave-last-out HR@10 0.128 against 0.145), while on the Gowalla
 /// sample both give the same Recall@50 (0.287 and 0.293); the default is λ = 50.
 /// </summary>
-public sealed record WrmfOptions
+public sealed record WrmfOptions : IModelOptions<WrmfOptions>
 {
     /// <summary>The default values, in one place for documentation and reports.</summary>
     public static class Defaults
@@ -77,4 +77,6 @@ public sealed record WrmfOptions
         get => _threads;
         init => _threads = OptionChecks.Range(value, 1, 1024, Name, nameof(Threads));
     }
+
+    WrmfOptions IModelOptions<WrmfOptions>.WithSeedAndThreads(ulong seed, int threads) => this with { Seed = seed, Threads = threads };
 }

@@ -30,15 +30,13 @@ namespace PoisonRange.Recommenders.Classical;
 /// for the duration of <see cref="Fit"/>). After fit or load the parameters live in plain arrays
 /// and scoring never touches TorchSharp. A failed or cancelled fit keeps the previous model.</para>
 /// </remarks>
-public sealed class WrmfSgd : IRecommender
+public sealed class WrmfSgd : RidgeFactorRecommender
 {
     public const string KindName = "wrmf-sgd";
     private const int BodyVersion = 1;
-    private static readonly string[] FactoryArguments = [nameof(WrmfSgdOptions.Seed), nameof(WrmfSgdOptions.Threads)];
-
-    private volatile RidgeFactorServing? _model;
 
     public WrmfSgd(WrmfSgdOptions? options = null)
+        : base(KindName, BodyVersion)
     {
         Options = options ?? new WrmfSgdOptions();
     }
@@ -46,44 +44,13 @@ public sealed class WrmfSgd : IRecommender
     /// <summary>The settings this model trains with.</summary>
     public WrmfSgdOptions Options { get; }
 
-    internal static RecommenderRegistration Registration { get; } = new(
+    internal static RecommenderRegistration Registration { get; } = ModelRegistration.Create<WrmfSgdOptions, WrmfSgd>(
         KindName,
         "weighted matrix factorisation (full-matrix WRMF loss) trained by Adam (Tang et al. 2020, WRMF+SGD)",
-        OptionsBinder.NamesOf<WrmfSgdOptions>(FactoryArguments),
-        (hyperParameters, seed, threads) =>
-            new WrmfSgd(OptionsBinder.Bind(KindName, new WrmfSgdOptions(), hyperParameters, FactoryArguments) with { Seed = seed, Threads = threads }),
-        (header, reader, threads) =>
-        {
-            var options = OptionsBinder.Bind(KindName, new WrmfSgdOptions(), header.HyperParameters, FactoryArguments) with { Seed = header.Seed, Threads = threads };
-            var model = new WrmfSgd(options);
-            model._model = ClassicalCheckpoint.ReadRidgeFactors(reader);
-            CheckpointFormat.ReadEnd(reader);
-            return model;
-        });
+        options => new WrmfSgd(options),
+        (model, header, reader) => model.LoadBody(reader));
 
-    public string Kind => KindName;
-    public int ItemCount => _model?.Items ?? 0;
-    public int UserCount => _model?.Users ?? 0;
-
-    /// <summary>The latent dimension of the trained or loaded model (0 before).</summary>
-    public int Factors => _model?.Factors ?? 0;
-
-    /// <summary>A copy of user <paramref name="user"/>'s vector.</summary>
-    public float[] GetUserVector(int user)
-    {
-        var model = RequireModel();
-        if ((uint)user >= (uint)model.Users)
-            throw new ArgumentOutOfRangeException(nameof(user), user, $"User {user} is outside 0..{model.Users - 1}.");
-        return model.UserFactors.AsSpan(user * model.Factors, model.Factors).ToArray();
-    }
-
-    /// <summary>A copy of the item vectors (items × d, row-major).</summary>
-    public float[] GetItemFactors() => (float[])RequireModel().ItemFactors.Clone();
-
-    /// <summary>Writes the folded-in vector of an unseen history; false (and zeros) when the history is empty.</summary>
-    public bool FoldIn(ReadOnlySpan<int> history, Span<float> userVector) => RequireModel().FoldIn(history, userVector);
-
-    public void Fit(InteractionDataset train, IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
+    public override void Fit(InteractionDataset train, IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(train);
         if (train.ItemCount == 0 || train.UserCount == 0)
@@ -150,7 +117,7 @@ public sealed class WrmfSgd : IRecommender
             network.eval();
             var (userFactors, itemFactors) = network.Export();
             cancellationToken.ThrowIfCancellationRequested();
-            _model = new RidgeFactorServing(users, items, d, userFactors, itemFactors, ClassicalCheckpoint.Popularity(train),
+            Model = new RidgeFactorServing(users, items, d, userFactors, itemFactors, ClassicalCheckpoint.Popularity(train),
                 Wrmf.FoldInOf(options.PositiveWeight, options.L2));
         }
         finally
@@ -163,32 +130,6 @@ public sealed class WrmfSgd : IRecommender
     internal static double ScheduledLearningRate(WrmfSgdOptions options, long step, long totalSteps)
         => SequentialOptimizer.LinearSchedule(options.LearningRate, options.FinalLearningRateFactor, step, totalSteps);
 
-    public void ScoreUser(int user, Span<float> scores) => RequireModel().ScoreUser(user, scores);
-
-    public void ScoreHistory(ReadOnlySpan<int> history, Span<float> scores) => RequireModel().ScoreHistory(history, scores);
-
-    private RidgeFactorServing RequireModel() => _model ?? throw new InvalidOperationException("WrmfSgd is not fitted or loaded.");
-
-    /// <summary>Header, then the ridge-factor body (see <see cref="ClassicalCheckpoint.WriteRidgeFactors"/>).</summary>
-    public void Save(Stream stream)
-    {
-        var model = RequireModel();
-        using var writer = CheckpointFormat.CreateWriter(stream);
-        CheckpointFormat.WriteHeader(writer, new CheckpointHeader(KindName, BodyVersion, Options.Seed, OptionsBinder.ToDictionary(Options, FactoryArguments)));
-        ClassicalCheckpoint.WriteRidgeFactors(writer, model);
-        CheckpointFormat.WriteEnd(writer);
-    }
-
-    /// <summary>Restores the vectors and fold-in rule of a checkpoint; the model keeps its own options for later fits.</summary>
-    public void Load(Stream stream)
-    {
-        using var reader = CheckpointFormat.CreateReader(stream);
-        CheckpointFormat.ReadHeader(reader, KindName, BodyVersion);
-        var model = ClassicalCheckpoint.ReadRidgeFactors(reader);
-        CheckpointFormat.ReadEnd(reader);
-        _model = model;
-    }
-
-    /// <summary>Nothing native outlives <see cref="Fit"/>; the serving arrays are managed.</summary>
-    public void Dispose() => _model = null;
+    private protected override void WriteHeader(BinaryWriter writer, int bodyVersion)
+        => ModelRegistration.WriteHeader(writer, KindName, bodyVersion, Options);
 }

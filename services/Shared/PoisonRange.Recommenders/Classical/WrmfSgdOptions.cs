@@ -10,7 +10,7 @@ namespace PoisonRange.Recommenders.Classical;
 /// seven steps per epoch but give ML-100K one, which leaves it under-trained after 50 epochs
 /// (Recall@50 of the 80/20 split 0.521 against 0.560 with 256, leave-last-out HR@10 0.116 against 0.134).
 /// </summary>
-public sealed record WrmfSgdOptions
+public sealed record WrmfSgdOptions : IModelOptions<WrmfSgdOptions>
 {
     /// <summary>The default values, in one place for documentation and reports.</summary>
     public static class Defaults
@@ -116,4 +116,6 @@ public sealed record WrmfSgdOptions
         get => _threads;
         init => _threads = OptionChecks.Range(value, 1, 1024, Name, nameof(Threads));
     }
+
+    WrmfSgdOptions IModelOptions<WrmfSgdOptions>.WithSeedAndThreads(ulong seed, int threads) => this with { Seed = seed, Threads = threads };
 }

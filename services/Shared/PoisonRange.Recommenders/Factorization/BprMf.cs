@@ -1,11 +1,8 @@
 using System.Diagnostics;
-using System.Globalization;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
 using PoisonRange.Recommenders.Internal;
-using PoisonRange.Recommenders.Sequential;
-using TorchSharp;
-using static TorchSharp.torch;
+using PoisonRange.Recommenders.Training;
 
 namespace PoisonRange.Recommenders.Factorization;
 
@@ -27,7 +24,6 @@ public sealed class BprMf : IRecommender
 {
     public const string KindName = "bprmf";
     private const int BodyVersion = 1;
-    private static readonly string[] FactoryArguments = [nameof(BprMfOptions.Seed), nameof(BprMfOptions.Threads)];
 
     private volatile FactorServingModel? _model;
 
@@ -39,22 +35,11 @@ public sealed class BprMf : IRecommender
     /// <summary>The settings this model trains with.</summary>
     public BprMfOptions Options { get; }
 
-    internal static RecommenderRegistration Registration { get; } = new(
+    internal static RecommenderRegistration Registration { get; } = ModelRegistration.Create<BprMfOptions, BprMf>(
         KindName,
         "matrix factorisation trained with the BPR pairwise loss (Rendle 2009)",
-        OptionsBinder.NamesOf<BprMfOptions>(FactoryArguments),
-        (hyperParameters, seed, threads) =>
-        {
-            var options = OptionsBinder.Bind(KindName, new BprMfOptions(), hyperParameters, FactoryArguments) with { Seed = seed, Threads = threads };
-            return new BprMf(options);
-        },
-        (header, reader, threads) =>
-        {
-            var options = OptionsBinder.Bind(KindName, new BprMfOptions(), header.HyperParameters, FactoryArguments) with { Seed = header.Seed, Threads = threads };
-            var model = new BprMf(options);
-            model.LoadBody(header, reader);
-            return model;
-        });
+        options => new BprMf(options),
+        (model, header, reader) => model.LoadBody(header, reader));
 
     public string Kind => KindName;
     public int ItemCount => _model?.Items ?? 0;
@@ -91,137 +76,30 @@ public sealed class BprMf : IRecommender
 
     public void Fit(InteractionDataset train, IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(train);
-        if (train.ItemCount == 0 || train.UserCount == 0)
-            throw new ArgumentException($"Cannot train on {train}: it needs at least one user and one item.", nameof(train));
+        ImplicitFeedback.CheckTrainable(train);
         cancellationToken.ThrowIfCancellationRequested();
 
         var stopwatch = Stopwatch.StartNew();
         var options = Options;
         int users = train.UserCount, items = train.ItemCount, d = options.Factors;
         var rng = new DeterministicRandom(options.Seed);
+        var positives = ImplicitFeedback.DistinctPositives(train);
+        var (pairUsers, pairItems) = ImplicitFeedback.Pairs(positives, items, train);
+        var initialUsers = ImplicitFeedback.Normal(rng, users * d, options.InitStd);
+        var initialItems = ImplicitFeedback.Normal(rng, items * d, options.InitStd);
 
-        // Distinct positives per user, sorted for the negative sampler's membership test.
-        var positives = new int[users][];
-        long pairCount = 0;
-        for (int u = 0; u < users; u++)
-        {
-            var distinct = train.Sequences[u].Distinct().ToArray();
-            Array.Sort(distinct);
-            positives[u] = distinct;
-            if (distinct.Length < items) pairCount += distinct.Length; // a user who has everything has no negatives
-        }
-        if (pairCount > int.MaxValue)
-            throw new ArgumentException($"{train} has {pairCount} distinct pairs; at most {int.MaxValue} are supported.", nameof(train));
-        var pairUsers = new int[pairCount];
-        var pairItems = new int[pairCount];
-        {
-            int t = 0;
-            for (int u = 0; u < users; u++)
-            {
-                if (positives[u].Length >= items) continue;
-                foreach (var i in positives[u])
-                {
-                    pairUsers[t] = u;
-                    pairItems[t] = i;
-                    t++;
-                }
-            }
-        }
+        using var threads = new TorchThreadScope(options.Threads);
+        using var network = new BprMfNetwork(users, items, d, options.UseItemBias, options.L2);
+        network.Initialize(initialUsers, initialItems);
+        PairwiseRankingLoop.Run(network, new PairwiseSamples(pairUsers, null, pairItems, positives, items),
+            new PairwiseRankingSchedule(options.Epochs, options.BatchSize, options.Optimizer, options.LearningRate, options.FinalLearningRateFactor),
+            rng, stopwatch, progress, cancellationToken);
 
-        var initialUsers = new float[users * d];
-        var initialItems = new float[items * d];
-        for (int k = 0; k < initialUsers.Length; k++) initialUsers[k] = (float)(rng.NextGaussian() * options.InitStd);
-        for (int k = 0; k < initialItems.Length; k++) initialItems[k] = (float)(rng.NextGaussian() * options.InitStd);
-
-        int previousThreads = torch.get_num_threads();
-        torch.set_num_threads(options.Threads);
-        try
-        {
-            using var network = new BprMfNetwork(users, items, d, options.UseItemBias, options.L2);
-            network.Initialize(initialUsers, initialItems);
-            int pairs = (int)pairCount;
-            long plannedSteps = (long)options.Epochs * ((pairs + options.BatchSize - 1) / options.BatchSize);
-            using var optimizer = new SequentialOptimizer(network.parameters(), options.Optimizer, options.LearningRate,
-                finalLearningRateFactor: options.FinalLearningRateFactor, plannedSteps: plannedSteps);
-            network.train();
-
-            var order = new int[pairs];
-            for (int t = 0; t < pairs; t++) order[t] = t;
-            var batchUsers = new long[pairs];
-            var batchPositives = new long[pairs];
-            var batchNegatives = new long[pairs];
-
-            for (int epoch = 0; epoch < options.Epochs; epoch++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                rng.Shuffle(order.AsSpan());
-                for (int t = 0; t < pairs; t++)
-                {
-                    int pair = order[t];
-                    int u = pairUsers[pair];
-                    batchUsers[t] = u;
-                    batchPositives[t] = pairItems[pair];
-                    batchNegatives[t] = SampleNegative(rng, positives[u], items);
-                }
-
-                double lossSum = 0;
-                using (var epochScope = NewDisposeScope())
-                {
-                    var allUsers = tensor(batchUsers);
-                    var allPositives = tensor(batchPositives);
-                    var allNegatives = tensor(batchNegatives);
-                    for (int start = 0; start < pairs; start += options.BatchSize)
-                    {
-                        cancellationToken.ThrowIfCancellationRequested();
-                        int length = Math.Min(options.BatchSize, pairs - start);
-                        using var batchScope = NewDisposeScope();
-                        optimizer.ZeroGrad();
-                        var loss = network.forward(
-                            allUsers.narrow(0, start, length),
-                            allPositives.narrow(0, start, length),
-                            allNegatives.narrow(0, start, length));
-                        loss.backward();
-                        optimizer.Step();
-                        lossSum += loss.item<float>() * (double)length;
-                    }
-                }
-                progress?.Report(new TrainProgress(epoch + 1, options.Epochs, pairs == 0 ? 0 : lossSum / pairs, stopwatch.Elapsed));
-            }
-
-            network.eval();
-            var (userFactors, itemFactors, itemBias) = network.Export();
-            var counts = train.ItemPopularity();
-            var popularity = new float[items];
-            for (int i = 0; i < items; i++) popularity[i] = counts[i];
-            float margin = FactorServingModel.MeanTrainingMargin(users, items, d, userFactors, itemFactors, itemBias, positives);
-            // An untrained (or degenerate) model has no meaningful margin; keep fold-in oriented.
-            margin = MathF.Max(margin, 1e-3f);
-            _model = new FactorServingModel(users, items, d, userFactors, itemFactors, itemBias, popularity, margin, options.FoldInL2);
-        }
-        finally
-        {
-            torch.set_num_threads(previousThreads);
-        }
-    }
-
-    /// <summary>A uniform draw from the items not in <paramref name="positives"/> (sorted, fewer than <paramref name="items"/>).</summary>
-    private static int SampleNegative(DeterministicRandom rng, int[] positives, int items)
-    {
-        // Rejection is fast for the usual sparse user; dense users fall back to an exact draw.
-        for (int attempt = 0; attempt < 16; attempt++)
-        {
-            int candidate = rng.NextInt(items);
-            if (Array.BinarySearch(positives, candidate) < 0) return candidate;
-        }
-        int rank = rng.NextInt(items - positives.Length);
-        int j = rank;
-        foreach (var p in positives)
-        {
-            if (p <= j) j++;
-            else break;
-        }
-        return j;
+        var (userFactors, itemFactors, itemBias) = network.Export();
+        float margin = FactorServingModel.MeanTrainingMargin(users, items, d, userFactors, itemFactors, itemBias, positives);
+        // An untrained (or degenerate) model has no meaningful margin; keep fold-in oriented.
+        margin = MathF.Max(margin, 1e-3f);
+        _model = new FactorServingModel(users, items, d, userFactors, itemFactors, itemBias, ImplicitFeedback.Popularity(train), margin, options.FoldInL2);
     }
 
     public void ScoreUser(int user, Span<float> scores) => RequireModel().ScoreUser(user, scores);
@@ -241,11 +119,8 @@ public sealed class BprMf : IRecommender
     {
         var model = RequireModel();
         using var writer = CheckpointFormat.CreateWriter(stream);
-        var hyperParameters = OptionsBinder.ToDictionary(Options, FactoryArguments);
-        CheckpointFormat.WriteHeader(writer, new CheckpointHeader(KindName, BodyVersion, Options.Seed, hyperParameters));
-        writer.Write(model.Users);
-        writer.Write(model.Items);
-        writer.Write(model.Factors);
+        ModelRegistration.WriteHeader(writer, KindName, BodyVersion, Options);
+        FactorCheckpoint.WriteDimensions(writer, model.Users, model.Items, model.Factors);
         writer.Write(model.ItemBias is not null);
         writer.Write(model.FoldInMargin);
         CheckpointFormat.WriteFloats(writer, model.UserFactors);
@@ -268,11 +143,7 @@ public sealed class BprMf : IRecommender
 
     private void LoadBody(CheckpointHeader header, BinaryReader reader)
     {
-        int users = CheckpointFormat.ReadDimension(reader, "users");
-        int items = CheckpointFormat.ReadDimension(reader, "items");
-        int factors = CheckpointFormat.ReadDimension(reader, "factors", 4096);
-        if ((long)users * factors > int.MaxValue || (long)items * factors > int.MaxValue)
-            throw new InvalidDataException($"Corrupt checkpoint: {users} users × {items} items × {factors} factors.");
+        var (users, items, factors) = FactorCheckpoint.ReadDimensions(reader);
         bool hasBias = reader.ReadBoolean();
         float margin = reader.ReadSingle();
         var userFactors = CheckpointFormat.ReadFloats(reader, users * factors);
@@ -281,10 +152,7 @@ public sealed class BprMf : IRecommender
         var popularity = CheckpointFormat.ReadFloats(reader, items);
         CheckpointFormat.ReadEnd(reader);
 
-        double foldInL2 = header.HyperParameters.TryGetValue("foldInL2", out var text)
-            && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value > 0
-            ? value
-            : BprMfOptions.Defaults.FoldInL2;
+        double foldInL2 = FactorCheckpoint.SavedFoldInL2(header, BprMfOptions.Defaults.FoldInL2);
         _model = new FactorServingModel(users, items, factors, userFactors, itemFactors, itemBias, popularity, margin, foldInL2);
     }
 

@@ -1,30 +1,27 @@
 using TorchSharp;
 using TorchSharp.Modules;
-using PoisonRange.Recommenders.Sequential;
+using PoisonRange.Recommenders.Training;
 using static TorchSharp.torch;
 
 namespace PoisonRange.Recommenders.Factorization;
 
 /// <summary>
 /// The trainable part of BPR-MF: user and item embedding tables and an optional item bias.
-/// <see cref="forward"/> returns the mean regularised BPR loss of a batch of
+/// <see cref="BatchLoss"/> returns the mean regularised BPR loss of a batch of
 /// (user, positive item, negative item) triples.
 /// </summary>
-internal sealed class BprMfNetwork : nn.Module<Tensor, Tensor, Tensor, Tensor>
+internal sealed class BprMfNetwork : PairwiseRankingNetwork
 {
     private readonly Embedding _users;
     private readonly Embedding _items;
     private readonly Embedding? _itemBias;
-    private readonly double _l2;
-    private readonly ScalarCache _scalars = new();
 
     public BprMfNetwork(int users, int items, int factors, bool useItemBias, double l2)
-        : base(nameof(BprMfNetwork))
+        : base(nameof(BprMfNetwork), l2)
     {
         _users = nn.Embedding(users, factors);
         _items = nn.Embedding(items, factors);
         _itemBias = useItemBias ? nn.Embedding(items, 1) : null;
-        _l2 = l2;
         RegisterComponents();
     }
 
@@ -32,32 +29,17 @@ internal sealed class BprMfNetwork : nn.Module<Tensor, Tensor, Tensor, Tensor>
     /// −mean ln σ(x_uij) + λ·mean(‖p_u‖² + ‖q_i‖² + ‖q_j‖² + b_i² + b_j²), with
     /// x_uij = p_u·(q_i − q_j) + b_i − b_j.
     /// </summary>
-    public override Tensor forward(Tensor users, Tensor positives, Tensor negatives)
+    public override Tensor BatchLoss(PairwiseBatch batch)
     {
         // Explicit scalars throughout (see ScalarCache).
-        Scalar one = _scalars.One, minusOne = _scalars.MinusOne;
-        var p = _users.forward(users);
-        var qi = _items.forward(positives);
-        var qj = _items.forward(negatives);
+        Scalar one = Scalars.One, minusOne = Scalars.MinusOne;
+        var p = _users.forward(batch.Users);
+        var qi = _items.forward(batch.Positives);
+        var qj = _items.forward(batch.Negatives);
         var x = p.mul(qi.add(qj, minusOne)).sum(1);
         var penalty = SquaredNorm(p).add(SquaredNorm(qi), one).add(SquaredNorm(qj), one);
-        if (_itemBias is not null)
-        {
-            var bi = _itemBias.forward(positives).squeeze(1);
-            var bj = _itemBias.forward(negatives).squeeze(1);
-            x = x.add(bi, one).add(bj, minusOne);
-            penalty = penalty.add(SquaredNorm(bi), one).add(SquaredNorm(bj), one);
-        }
-        long batch = users.shape[0];
-        return nn.functional.logsigmoid(x).mean().neg().add(penalty, _scalars[_l2 / batch]);
-    }
-
-    private static Tensor SquaredNorm(Tensor t) => t.mul(t).sum();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) _scalars.Dispose();
-        base.Dispose(disposing);
+        AddItemBias(_itemBias, batch, ref x, ref penalty);
+        return RankingLoss(x, penalty);
     }
 
     /// <summary>Sets the embeddings from row-major arrays (the seeded initialisation); biases start at zero.</summary>
@@ -75,9 +57,6 @@ internal sealed class BprMfNetwork : nn.Module<Tensor, Tensor, Tensor, Tensor>
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var users = _users.weight!.detach().contiguous().data<float>().ToArray();
-        var items = _items.weight!.detach().contiguous().data<float>().ToArray();
-        var bias = _itemBias?.weight!.detach().contiguous().data<float>().ToArray();
-        return (users, items, bias);
+        return (Copy(_users.weight!), Copy(_items.weight!), _itemBias is null ? null : Copy(_itemBias.weight!));
     }
 }

@@ -31,7 +31,7 @@ public enum BprOptimizer
 /// As the platform's default victim it still yields to the end-to-end exercise's popular and
 /// co-visit attacks (synthetic data, seeds 1–3: display rate 0.040 → 0.060 and 0.307).
 /// </remarks>
-public sealed record BprMfOptions
+public sealed record BprMfOptions : IModelOptions<BprMfOptions>
 {
     /// <summary>The default values, in one place for documentation and reports.</summary>
     public static class Defaults
@@ -169,4 +169,6 @@ public sealed record BprMfOptions
         => double.IsFinite(value) && value >= 0 && value <= max
             ? value
             : throw new ArgumentOutOfRangeException(name, value, $"BprMfOptions.{name} must be between 0 and {max}; got {value}.");
+
+    BprMfOptions IModelOptions<BprMfOptions>.WithSeedAndThreads(ulong seed, int threads) => this with { Seed = seed, Threads = threads };
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics.Tensors;
+using PoisonRange.Recommenders.Sequential;
 
 namespace PoisonRange.Recommenders.Factorization;
 
@@ -144,17 +145,11 @@ internal sealed class FactorServingModel
     {
         if (history.IsEmpty) return false;
         int d = Factors;
-        int[] distinct = ArrayPool<int>.Shared.Rent(history.Length);
+        int[] distinct = RidgeFoldIn.RentDistinct(history, out int h);
         double[] work = ArrayPool<double>.Shared.Rent(d * d + 4 * d);
         try
         {
-            history.CopyTo(distinct);
-            var items = distinct.AsSpan(0, history.Length);
-            items.Sort();
-            int h = 0;
-            for (int t = 0; t < items.Length; t++)
-                if (t == 0 || items[t] != items[t - 1]) items[h++] = items[t];
-            items = items[..h];
+            var items = distinct.AsSpan(0, h);
             int negatives = Items - h;
             if (negatives <= 0) return false;
 
@@ -185,18 +180,9 @@ internal sealed class FactorServingModel
             {
                 ItemRow(i, q);
                 TensorPrimitives.Subtract(q, meanNegative, r);
-                for (int row = 0; row < d; row++)
-                {
-                    var target = a.Slice(row * d, d);
-                    TensorPrimitives.MultiplyAdd(r, r[row], target, target);
-                }
-                TensorPrimitives.MultiplyAdd(r, m - (ItemBias?[i] ?? 0) + biasMeanNegative, rhs, rhs);
+                RidgeFoldIn.Accumulate(a, rhs, r, m - (ItemBias?[i] ?? 0) + biasMeanNegative);
             }
-            TensorPrimitives.Multiply(a, 1.0 / h, a);
-            TensorPrimitives.Multiply(rhs, 1.0 / h, rhs);
-            for (int row = 0; row < d; row++) a[row * d + row] += _ridge;
-
-            if (!CholeskySolve(a, rhs, d)) return false;
+            if (!RidgeFoldIn.Solve(a, rhs, h, _ridge)) return false;
             for (int k = 0; k < d; k++) userVector[k] = (float)rhs[k];
             return true;
         }
@@ -205,39 +191,6 @@ internal sealed class FactorServingModel
             ArrayPool<int>.Shared.Return(distinct);
             ArrayPool<double>.Shared.Return(work);
         }
-    }
-
-    /// <summary>In place: factors the SPD matrix a (row-major) as L·Lᵀ and overwrites b with the solution.</summary>
-    private static bool CholeskySolve(Span<double> a, Span<double> b, int n)
-    {
-        for (int j = 0; j < n; j++)
-        {
-            var rowJ = a.Slice(j * n, n);
-            double pivot = rowJ[j] - TensorPrimitives.Dot<double>(rowJ[..j], rowJ[..j]);
-            if (!(pivot > 0)) return false;
-            double diagonal = Math.Sqrt(pivot);
-            rowJ[j] = diagonal;
-            double inverse = 1.0 / diagonal;
-            for (int i = j + 1; i < n; i++)
-            {
-                var rowI = a.Slice(i * n, n);
-                rowI[j] = (rowI[j] - TensorPrimitives.Dot<double>(rowI[..j], rowJ[..j])) * inverse;
-            }
-        }
-        // L y = b
-        for (int i = 0; i < n; i++)
-        {
-            var rowI = a.Slice(i * n, n);
-            b[i] = (b[i] - TensorPrimitives.Dot<double>(rowI[..i], b[..i])) / rowI[i];
-        }
-        // Lᵀ x = y
-        for (int i = n - 1; i >= 0; i--)
-        {
-            double sum = b[i];
-            for (int k = i + 1; k < n; k++) sum -= a[k * n + i] * b[k];
-            b[i] = sum / a[i * n + i];
-        }
-        return true;
     }
 
     private void ItemRow(int item, Span<double> destination)

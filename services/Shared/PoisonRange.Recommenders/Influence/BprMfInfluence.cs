@@ -5,6 +5,7 @@ using PoisonRange.Recommenders.Sequential;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using PoisonRange.Recommenders.Training;
 
 namespace PoisonRange.Recommenders.Influence;
 
@@ -77,7 +78,7 @@ public sealed class BprMfInfluence : IInfluenceModel
                 unitUser.Add(u);
                 unitItem.Add(distinct[k]);
                 var rng = new DeterministicRandom(Mix(seed, (ulong)u, (ulong)distinct[k]));
-                for (int n = 0; n < negativesPerPair; n++) negatives.Add(TransitionSet.SampleNegative(rng, distinct, items));
+                for (int n = 0; n < negativesPerPair; n++) negatives.Add(ImplicitFeedback.SampleNegative(rng, distinct, items));
             }
             _userUnits[u] = mine;
         }
@@ -195,7 +196,7 @@ public sealed class BprMfInfluence : IInfluenceModel
                 {
                     owner.Add(g);
                     positives.Add(distinct[position]);
-                    negatives.Add(TransitionSet.SampleNegative(rng, distinct, items));
+                    negatives.Add(ImplicitFeedback.SampleNegative(rng, distinct, items));
                 }
             }
         }

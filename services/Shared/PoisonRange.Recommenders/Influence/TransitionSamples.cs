@@ -3,6 +3,7 @@ using PoisonRange.Recommenders.Internal;
 using PoisonRange.Recommenders.Sequential;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using PoisonRange.Recommenders.Training;
 
 namespace PoisonRange.Recommenders.Influence;
 
@@ -51,7 +52,7 @@ internal sealed class TransitionUnits
             (units[u] ??= []).Add(t);
             var rng = new DeterministicRandom(BprMfInfluence.Mix(seed, (ulong)u, (ulong)position));
             for (int r = 0; r < negativesPerTransition; r++)
-                _negatives[t * negativesPerTransition + r] = TransitionSet.SampleNegative(rng, data.Positives[u], Items);
+                _negatives[t * negativesPerTransition + r] = ImplicitFeedback.SampleNegative(rng, data.Positives[u], Items);
         }
         _userUnits = units.Select(list => list?.ToArray() ?? []).ToArray();
     }
@@ -96,7 +97,7 @@ internal sealed class TransitionUnits
             int l = profile[position - 1], i = profile[position];
             var rng = new DeterministicRandom(BprMfInfluence.Mix(_seed ^ ProfileSalt, (ulong)position, ((ulong)(uint)l << 32) | (uint)i));
             var negatives = new int[NegativesPerTransition];
-            for (int r = 0; r < negatives.Length; r++) negatives[r] = TransitionSet.SampleNegative(rng, distinct, Items);
+            for (int r = 0; r < negatives.Length; r++) negatives[r] = ImplicitFeedback.SampleNegative(rng, distinct, Items);
             result.Add((l, i, negatives));
         }
         return result;

@@ -6,6 +6,7 @@ using PoisonRange.Recommenders.Factorization;
 using PoisonRange.Recommenders.Sequential;
 using TorchSharp;
 using static TorchSharp.torch;
+using PoisonRange.Recommenders.Training;
 
 namespace PoisonRange.Recommenders.Neural;
 
@@ -35,7 +36,6 @@ public sealed class Cml : IRecommender
 {
     public const string KindName = "cml";
     private const int BodyVersion = 1;
-    private static readonly string[] FactoryArguments = [nameof(CmlOptions.Seed), nameof(CmlOptions.Threads)];
 
     private volatile CmlServingModel? _model;
 
@@ -47,18 +47,11 @@ public sealed class Cml : IRecommender
     /// <summary>The settings this model trains with.</summary>
     public CmlOptions Options { get; }
 
-    internal static RecommenderRegistration Registration { get; } = new(
+    internal static RecommenderRegistration Registration { get; } = ModelRegistration.Create<CmlOptions, Cml>(
         KindName,
         "collaborative metric learning, weighted hinge in the unit ball (Hsieh 2017)",
-        OptionsBinder.NamesOf<CmlOptions>(FactoryArguments),
-        (hyperParameters, seed, threads) =>
-            new Cml(OptionsBinder.Bind(KindName, new CmlOptions(), hyperParameters, FactoryArguments) with { Seed = seed, Threads = threads }),
-        (header, reader, threads) =>
-        {
-            var model = new Cml(OptionsBinder.Bind(KindName, new CmlOptions(), header.HyperParameters, FactoryArguments) with { Seed = header.Seed, Threads = threads });
-            model.LoadBody(header, reader);
-            return model;
-        });
+        options => new Cml(options),
+        (model, header, reader) => model.LoadBody(header, reader));
 
     public string Kind => KindName;
     public int ItemCount => _model?.Items ?? 0;
@@ -66,19 +59,19 @@ public sealed class Cml : IRecommender
 
     public void Fit(InteractionDataset train, IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        NeuralTraining.CheckTrainable(train);
+        ImplicitFeedback.CheckTrainable(train);
         cancellationToken.ThrowIfCancellationRequested();
         var stopwatch = Stopwatch.StartNew();
         var options = Options;
         int users = train.UserCount, items = train.ItemCount, k = options.Negatives;
         var rng = new DeterministicRandom(options.Seed);
-        var positives = NeuralTraining.DistinctPositives(train);
-        var (pairUsers, pairItems) = NeuralTraining.Pairs(positives, items, train);
+        var positives = ImplicitFeedback.DistinctPositives(train);
+        var (pairUsers, pairItems) = ImplicitFeedback.Pairs(positives, items, train);
         int pairs = pairUsers.Length;
         if ((long)pairs * k > int.MaxValue)
             throw new ArgumentException($"{train} has {pairs} pairs; with {k} negatives each that is too many.", nameof(train));
 
-        using var threads = new TorchThreads(options.Threads);
+        using var threads = new TorchThreadScope(options.Threads);
         using var network = new CmlNetwork(users, items, options.Factors, options.Margin, options.UseRankWeight, options.CovarianceWeight);
         network.Initialize(rng);
         using var optimizer = new SequentialOptimizer(network.parameters(), BprOptimizer.Adam, options.LearningRate);
@@ -100,7 +93,7 @@ public sealed class Cml : IRecommender
                 batchUsers[t] = u;
                 batchPositives[t] = pairItems[pair];
                 for (int s = 0; s < k; s++)
-                    batchNegatives[(long)t * k + s] = NeuralTraining.SampleNegative(rng, positives[u], items);
+                    batchNegatives[(long)t * k + s] = ImplicitFeedback.SampleNegative(rng, positives[u], items);
             }
 
             double lossSum = 0;
@@ -127,7 +120,7 @@ public sealed class Cml : IRecommender
 
         network.eval();
         var (userPoints, itemPoints) = network.Export();
-        _model = new CmlServingModel(users, items, options.Factors, userPoints, itemPoints, NeuralTraining.Popularity(train), options);
+        _model = new CmlServingModel(users, items, options.Factors, userPoints, itemPoints, ImplicitFeedback.Popularity(train), options);
     }
 
     public void ScoreUser(int user, Span<float> scores) => RequireModel().ScoreUser(user, scores);
@@ -144,7 +137,7 @@ public sealed class Cml : IRecommender
     {
         var model = RequireModel();
         using var writer = CheckpointFormat.CreateWriter(stream);
-        CheckpointFormat.WriteHeader(writer, new CheckpointHeader(KindName, BodyVersion, Options.Seed, OptionsBinder.ToDictionary(Options, FactoryArguments)));
+        ModelRegistration.WriteHeader(writer, KindName, BodyVersion, Options);
         writer.Write(model.Users);
         writer.Write(model.Items);
         writer.Write(model.Factors);
@@ -167,7 +160,7 @@ public sealed class Cml : IRecommender
 
     private void LoadBody(CheckpointHeader header, BinaryReader reader)
     {
-        var saved = NeuralCheckpoints.SavedOptions(KindName, new CmlOptions(), header, FactoryArguments);
+        var saved = NeuralCheckpoints.SavedOptions(KindName, new CmlOptions(), header, ModelRegistration.FactoryArguments);
         int users = CheckpointFormat.ReadDimension(reader, "users");
         int items = CheckpointFormat.ReadDimension(reader, "items");
         int factors = CheckpointFormat.ReadDimension(reader, "factors", 4096);

@@ -2,6 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using PoisonRange.Recommenders.Sequential;
 using static TorchSharp.torch;
+using PoisonRange.Recommenders.Training;
 
 namespace PoisonRange.Recommenders.Neural;
 
@@ -83,7 +84,7 @@ internal sealed class CmlNetwork : nn.Module<Tensor, Tensor, Tensor, Tensor>
     public void Initialize(Internal.DeterministicRandom rng)
     {
         foreach (var table in new[] { _users, _items })
-            NeuralTraining.Assign(table.weight!, NeuralTraining.Normal(rng, (int)table.weight!.numel(), 1 / Math.Sqrt(table.weight!.shape[1])));
+            NeuralTraining.Assign(table.weight!, ImplicitFeedback.Normal(rng, (int)table.weight!.numel(), 1 / Math.Sqrt(table.weight!.shape[1])));
         ProjectToBall();
     }
 

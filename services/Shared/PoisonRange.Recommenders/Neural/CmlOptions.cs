@@ -6,7 +6,7 @@ namespace PoisonRange.Recommenders.Neural;
 /// in the unit ball, WARP-style rank weights, the closest sampled negative) except where noted.
 /// Every value is checked when it is set.
 /// </summary>
-public sealed record CmlOptions
+public sealed record CmlOptions : IModelOptions<CmlOptions>
 {
     private const string Owner = nameof(CmlOptions);
 
@@ -141,4 +141,6 @@ public sealed record CmlOptions
         get => _threads;
         init => _threads = OptionGuard.Range(Owner, nameof(Threads), value, 1, 1024);
     }
+
+    CmlOptions IModelOptions<CmlOptions>.WithSeedAndThreads(ulong seed, int threads) => this with { Seed = seed, Threads = threads };
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics.Tensors;
+using PoisonRange.Recommenders.Sequential;
 
 namespace PoisonRange.Recommenders.Neural;
 
@@ -117,7 +118,7 @@ internal sealed class CmlServingModel
     {
         if (history.IsEmpty) return false;
         int items = Items, d = Factors;
-        var distinct = Serving.RentDistinct(history, out int count);
+        var distinct = RidgeFoldIn.RentDistinct(history, out int count);
         int negatives = items - count;
         if (negatives <= 0)
         {
@@ -183,7 +184,7 @@ internal sealed class CmlServingModel
     internal double FoldInObjective(ReadOnlySpan<int> history, ReadOnlySpan<float> point, Span<float> gradient)
     {
         int items = Items;
-        var distinct = Serving.RentDistinct(history, out int count);
+        var distinct = RidgeFoldIn.RentDistinct(history, out int count);
         int negatives = items - count;
         var floats = new float[3 * items];
         var ids = new int[negatives];

@@ -6,6 +6,7 @@ using PoisonRange.Recommenders.Factorization;
 using PoisonRange.Recommenders.Sequential;
 using TorchSharp;
 using static TorchSharp.torch;
+using PoisonRange.Recommenders.Training;
 
 namespace PoisonRange.Recommenders.Neural;
 
@@ -38,7 +39,6 @@ public sealed class ItemAe : IRecommender
 {
     public const string KindName = "itemae";
     private const int BodyVersion = 1;
-    private static readonly string[] FactoryArguments = [nameof(ItemAeOptions.Seed), nameof(ItemAeOptions.Threads)];
 
     private volatile ItemAeServingModel? _model;
 
@@ -50,18 +50,11 @@ public sealed class ItemAe : IRecommender
     /// <summary>The settings this model trains with.</summary>
     public ItemAeOptions Options { get; }
 
-    internal static RecommenderRegistration Registration { get; } = new(
+    internal static RecommenderRegistration Registration { get; } = ModelRegistration.Create<ItemAeOptions, ItemAe>(
         KindName,
         "item-based autoencoder over item columns, weighted squared error (Tang 2020)",
-        OptionsBinder.NamesOf<ItemAeOptions>(FactoryArguments),
-        (hyperParameters, seed, threads) =>
-            new ItemAe(OptionsBinder.Bind(KindName, new ItemAeOptions(), hyperParameters, FactoryArguments) with { Seed = seed, Threads = threads }),
-        (header, reader, threads) =>
-        {
-            var model = new ItemAe(OptionsBinder.Bind(KindName, new ItemAeOptions(), header.HyperParameters, FactoryArguments) with { Seed = header.Seed, Threads = threads });
-            model.LoadBody(header, reader);
-            return model;
-        });
+        options => new ItemAe(options),
+        (model, header, reader) => model.LoadBody(header, reader));
 
     public string Kind => KindName;
     public int ItemCount => _model?.Items ?? 0;
@@ -69,7 +62,7 @@ public sealed class ItemAe : IRecommender
 
     public void Fit(InteractionDataset train, IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        NeuralTraining.CheckTrainable(train);
+        ImplicitFeedback.CheckTrainable(train);
         cancellationToken.ThrowIfCancellationRequested();
         var stopwatch = Stopwatch.StartNew();
         var options = Options;
@@ -84,7 +77,7 @@ public sealed class ItemAe : IRecommender
             foreach (var i in train.Sequences[u])
                 columns[i * users + u] = 1f;
 
-        using var threads = new TorchThreads(options.Threads);
+        using var threads = new TorchThreadScope(options.Threads);
         using var network = new ItemAeNetwork(users, hidden, options.LatentDim, options.PositiveWeight);
         network.Initialize(rng);
         long plannedSteps = (long)options.Epochs * ((items + options.BatchSize - 1) / options.BatchSize);
@@ -126,7 +119,7 @@ public sealed class ItemAe : IRecommender
             codes = network.Codes(data).contiguous().data<float>().ToArray();
         }
         var (userWeights, userBias) = network.ExportOutput();
-        _model = new ItemAeServingModel(users, items, hidden, codes, userWeights, userBias, NeuralTraining.Popularity(train),
+        _model = new ItemAeServingModel(users, items, hidden, codes, userWeights, userBias, ImplicitFeedback.Popularity(train),
             options.PositiveWeight, options.FoldInL2);
     }
 
@@ -147,7 +140,7 @@ public sealed class ItemAe : IRecommender
     {
         var model = RequireModel();
         using var writer = CheckpointFormat.CreateWriter(stream);
-        CheckpointFormat.WriteHeader(writer, new CheckpointHeader(KindName, BodyVersion, Options.Seed, OptionsBinder.ToDictionary(Options, FactoryArguments)));
+        ModelRegistration.WriteHeader(writer, KindName, BodyVersion, Options);
         writer.Write(model.Users);
         writer.Write(model.Items);
         writer.Write(model.Hidden);
@@ -181,7 +174,7 @@ public sealed class ItemAe : IRecommender
         var bias = CheckpointFormat.ReadFloats(reader, users);
         var popularity = CheckpointFormat.ReadFloats(reader, items);
         CheckpointFormat.ReadEnd(reader);
-        var saved = NeuralCheckpoints.SavedOptions(KindName, new ItemAeOptions(), header, FactoryArguments);
+        var saved = NeuralCheckpoints.SavedOptions(KindName, new ItemAeOptions(), header, ModelRegistration.FactoryArguments);
         _model = new ItemAeServingModel(users, items, hidden, codes, weights, bias, popularity, saved.PositiveWeight, saved.FoldInL2);
     }
 

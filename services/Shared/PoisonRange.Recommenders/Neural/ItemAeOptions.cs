@@ -6,7 +6,7 @@ namespace PoisonRange.Recommenders.Neural;
 /// squared error weighted 20 on observed entries, Adam 1e-3 with weight decay 1e-6) except where
 /// noted. Every value is checked when it is set.
 /// </summary>
-public sealed record ItemAeOptions
+public sealed record ItemAeOptions : IModelOptions<ItemAeOptions>
 {
     private const string Owner = nameof(ItemAeOptions);
 
@@ -143,4 +143,6 @@ public sealed record ItemAeOptions
         get => _threads;
         init => _threads = OptionGuard.Range(Owner, nameof(Threads), value, 1, 1024);
     }
+
+    ItemAeOptions IModelOptions<ItemAeOptions>.WithSeedAndThreads(ulong seed, int threads) => this with { Seed = seed, Threads = threads };
 }

@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Numerics.Tensors;
+using PoisonRange.Recommenders.Factorization;
+using PoisonRange.Recommenders.Sequential;
 
 namespace PoisonRange.Recommenders.Neural;
 
@@ -71,14 +73,14 @@ internal sealed class ItemAeServingModel
         var factor = (double[])_gram.Clone();
         for (int k = 0; k < hidden; k++) factor[k * n + k] += _ridge;
         _inverse = new double[n * n];
-        if (Serving.CholeskyFactor(factor, n))
+        if (Cholesky.Factor(factor, n))
         {
             var column = new double[n];
             for (int c = 0; c < n; c++)
             {
                 Array.Clear(column);
                 column[c] = 1;
-                Serving.CholeskySubstitute(factor, column, n);
+                Cholesky.Substitute(factor, column, n);
                 for (int r = 0; r < n; r++) _inverse[r * n + c] = column[r];
             }
         }
@@ -150,7 +152,7 @@ internal sealed class ItemAeServingModel
     {
         if (history.IsEmpty) return false;
         int n = Hidden + 1;
-        var distinct = Serving.RentDistinct(history, out int count);
+        var distinct = RidgeFoldIn.RentDistinct(history, out int count);
         try
         {
             var items = distinct.AsSpan(0, count);
@@ -188,7 +190,7 @@ internal sealed class ItemAeServingModel
                 }
                 TensorPrimitives.MultiplyAdd(row, PositiveWeight, rhs, rhs);
             }
-            if (!Serving.CholeskySolve(a, rhs, n)) return false;
+            if (!Cholesky.Solve(a, rhs, n)) return false;
             for (int k = 0; k < n; k++) unit[k] = (float)rhs[k];
             return true;
         }
@@ -234,7 +236,7 @@ internal sealed class ItemAeServingModel
                     s[a * h + a] += 1 / extra;
                     z[a] = TensorPrimitives.Dot<double>(codes.Slice(a * n, n), y);
                 }
-                if (!Serving.CholeskySolve(s, z, h)) return false;
+                if (!Cholesky.Solve(s, z, h)) return false;
                 y.CopyTo(x);
                 for (int t = 0; t < h; t++) TensorPrimitives.MultiplyAdd(m.Slice(t * n, n), -z[t], x, x);
             }

@@ -6,6 +6,7 @@ using PoisonRange.Recommenders.Factorization;
 using PoisonRange.Recommenders.Sequential;
 using TorchSharp;
 using static TorchSharp.torch;
+using PoisonRange.Recommenders.Training;
 
 namespace PoisonRange.Recommenders.Neural;
 
@@ -36,7 +37,6 @@ public sealed class MultVae : IRecommender
 {
     public const string KindName = "multvae";
     private const int BodyVersion = 1;
-    private static readonly string[] FactoryArguments = [nameof(MultVaeOptions.Seed), nameof(MultVaeOptions.Threads)];
 
     private volatile MultVaeServingModel? _model;
 
@@ -48,18 +48,11 @@ public sealed class MultVae : IRecommender
     /// <summary>The settings this model trains with.</summary>
     public MultVaeOptions Options { get; }
 
-    internal static RecommenderRegistration Registration { get; } = new(
+    internal static RecommenderRegistration Registration { get; } = ModelRegistration.Create<MultVaeOptions, MultVae>(
         KindName,
         "variational autoencoder with multinomial likelihood (Liang 2018)",
-        OptionsBinder.NamesOf<MultVaeOptions>(FactoryArguments),
-        (hyperParameters, seed, threads) =>
-            new MultVae(OptionsBinder.Bind(KindName, new MultVaeOptions(), hyperParameters, FactoryArguments) with { Seed = seed, Threads = threads }),
-        (header, reader, threads) =>
-        {
-            var model = new MultVae(OptionsBinder.Bind(KindName, new MultVaeOptions(), header.HyperParameters, FactoryArguments) with { Seed = header.Seed, Threads = threads });
-            model.LoadBody(reader);
-            return model;
-        });
+        options => new MultVae(options),
+        (model, header, reader) => model.LoadBody(reader));
 
     public string Kind => KindName;
     public int ItemCount => _model?.Items ?? 0;
@@ -67,18 +60,18 @@ public sealed class MultVae : IRecommender
 
     public void Fit(InteractionDataset train, IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        NeuralTraining.CheckTrainable(train);
+        ImplicitFeedback.CheckTrainable(train);
         cancellationToken.ThrowIfCancellationRequested();
         var stopwatch = Stopwatch.StartNew();
         var options = Options;
         int items = train.ItemCount, latent = options.LatentDim;
         var rng = new DeterministicRandom(options.Seed);
-        var positives = NeuralTraining.DistinctPositives(train);
+        var positives = ImplicitFeedback.DistinctPositives(train);
         var trainable = Enumerable.Range(0, train.UserCount).Where(u => positives[u].Length > 0).ToArray();
         if ((long)Math.Min(options.BatchSize, trainable.Length) * items > int.MaxValue)
             throw new ArgumentException($"A batch of {options.BatchSize} users × {items} items is too large; lower batchSize.", nameof(train));
 
-        using var threads = new TorchThreads(options.Threads);
+        using var threads = new TorchThreadScope(options.Threads);
         using var network = new MultVaeNetwork(items, options.HiddenDim, latent);
         network.Initialize(rng);
         using var optimizer = new SequentialOptimizer(network.parameters(), BprOptimizer.Adam, options.LearningRate, options.L2);
@@ -136,7 +129,7 @@ public sealed class MultVae : IRecommender
         var (encoder, encoderOut, decoder, decoderOut) = network.Export();
         var mean = new DenseLayer(options.HiddenDim, latent, encoderOut.Weights[..(latent * options.HiddenDim)], encoderOut.Bias[..latent]);
         var codes = MultVaeServingModel.EncodeUsers(positives, items, encoder, mean);
-        _model = new MultVaeServingModel(train.UserCount, items, encoder, mean, decoder, decoderOut, codes, NeuralTraining.Popularity(train));
+        _model = new MultVaeServingModel(train.UserCount, items, encoder, mean, decoder, decoderOut, codes, ImplicitFeedback.Popularity(train));
     }
 
     public void ScoreUser(int user, Span<float> scores) => RequireModel().ScoreUser(user, scores);
@@ -157,7 +150,7 @@ public sealed class MultVae : IRecommender
     {
         var model = RequireModel();
         using var writer = CheckpointFormat.CreateWriter(stream);
-        CheckpointFormat.WriteHeader(writer, new CheckpointHeader(KindName, BodyVersion, Options.Seed, OptionsBinder.ToDictionary(Options, FactoryArguments)));
+        ModelRegistration.WriteHeader(writer, KindName, BodyVersion, Options);
         writer.Write(model.Users);
         writer.Write(model.Items);
         writer.Write(model.Hidden);

@@ -2,6 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using PoisonRange.Recommenders.Sequential;
 using static TorchSharp.torch;
+using PoisonRange.Recommenders.Training;
 
 namespace PoisonRange.Recommenders.Neural;
 
@@ -62,7 +63,7 @@ internal sealed class MultVaeNetwork : nn.Module<Tensor, Tensor, Tensor, Tensor,
         {
             int outputs = (int)layer.weight!.shape[0], inputs = (int)layer.weight!.shape[1];
             NeuralTraining.Assign(layer.weight!, NeuralTraining.GlorotUniform(rng, outputs, inputs));
-            NeuralTraining.Assign(layer.bias!, NeuralTraining.Normal(rng, outputs, 0.001));
+            NeuralTraining.Assign(layer.bias!, ImplicitFeedback.Normal(rng, outputs, 0.001));
         }
     }
 

@@ -6,7 +6,7 @@ namespace PoisonRange.Recommenders.Neural;
 /// linearly up to 0.2) except where noted; Tang et al. 2020 (Table 1) use [I → 512 → 256 → 512 → I],
 /// which <c>hiddenDim=512, latentDim=256</c> reproduces. Every value is checked when it is set.
 /// </summary>
-public sealed record MultVaeOptions
+public sealed record MultVaeOptions : IModelOptions<MultVaeOptions>
 {
     private const string Owner = nameof(MultVaeOptions);
 
@@ -136,4 +136,6 @@ public sealed record MultVaeOptions
         get => _threads;
         init => _threads = OptionGuard.Range(Owner, nameof(Threads), value, 1, 1024);
     }
+
+    MultVaeOptions IModelOptions<MultVaeOptions>.WithSeedAndThreads(ulong seed, int threads) => this with { Seed = seed, Threads = threads };
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics.Tensors;
+using PoisonRange.Recommenders.Sequential;
 
 namespace PoisonRange.Recommenders.Neural;
 
@@ -84,7 +85,7 @@ internal sealed class MultVaeServingModel
             Popularity.CopyTo(scores);
             return;
         }
-        var distinct = Serving.RentDistinct(history, out int count);
+        var distinct = RidgeFoldIn.RentDistinct(history, out int count);
         var work = ArrayPool<float>.Shared.Rent(Hidden + Latent);
         try
         {

@@ -6,6 +6,7 @@ using PoisonRange.Recommenders.Factorization;
 using PoisonRange.Recommenders.Sequential;
 using TorchSharp;
 using static TorchSharp.torch;
+using PoisonRange.Recommenders.Training;
 
 namespace PoisonRange.Recommenders.Neural;
 
@@ -32,7 +33,6 @@ public sealed class NeuMf : IRecommender
 {
     public const string KindName = "neumf";
     private const int BodyVersion = 1;
-    private static readonly string[] FactoryArguments = [nameof(NeuMfOptions.Seed), nameof(NeuMfOptions.Threads)];
 
     private volatile NeuMfServingModel? _model;
 
@@ -44,18 +44,11 @@ public sealed class NeuMf : IRecommender
     /// <summary>The settings this model trains with.</summary>
     public NeuMfOptions Options { get; }
 
-    internal static RecommenderRegistration Registration { get; } = new(
+    internal static RecommenderRegistration Registration { get; } = ModelRegistration.Create<NeuMfOptions, NeuMf>(
         KindName,
         "neural matrix factorisation, GMF + MLP towers, BCE with sampled negatives (He 2017)",
-        OptionsBinder.NamesOf<NeuMfOptions>(FactoryArguments),
-        (hyperParameters, seed, threads) =>
-            new NeuMf(OptionsBinder.Bind(KindName, new NeuMfOptions(), hyperParameters, FactoryArguments) with { Seed = seed, Threads = threads }),
-        (header, reader, threads) =>
-        {
-            var model = new NeuMf(OptionsBinder.Bind(KindName, new NeuMfOptions(), header.HyperParameters, FactoryArguments) with { Seed = header.Seed, Threads = threads });
-            model.LoadBody(header, reader);
-            return model;
-        });
+        options => new NeuMf(options),
+        (model, header, reader) => model.LoadBody(header, reader));
 
     public string Kind => KindName;
     public int ItemCount => _model?.Items ?? 0;
@@ -63,20 +56,20 @@ public sealed class NeuMf : IRecommender
 
     public void Fit(InteractionDataset train, IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        NeuralTraining.CheckTrainable(train);
+        ImplicitFeedback.CheckTrainable(train);
         cancellationToken.ThrowIfCancellationRequested();
         var stopwatch = Stopwatch.StartNew();
         var options = Options;
         int users = train.UserCount, items = train.ItemCount, k = options.Negatives;
         var rng = new DeterministicRandom(options.Seed);
-        var positives = NeuralTraining.DistinctPositives(train);
-        var (pairUsers, pairItems) = NeuralTraining.Pairs(positives, items, train);
+        var positives = ImplicitFeedback.DistinctPositives(train);
+        var (pairUsers, pairItems) = ImplicitFeedback.Pairs(positives, items, train);
         int pairs = pairUsers.Length;
         if ((long)pairs * (1 + k) > int.MaxValue)
             throw new ArgumentException($"{train} has {pairs} pairs; with {k} negatives each that is too many examples.", nameof(train));
         var layers = options.MlpLayerWidths;
 
-        using var threads = new TorchThreads(options.Threads);
+        using var threads = new TorchThreadScope(options.Threads);
         using var network = new NeuMfNetwork(users, items, options.Factors, options.MlpEmbedding, layers, options.L2);
         network.Initialize(rng);
         using var optimizer = new SequentialOptimizer(network.parameters(), BprOptimizer.Adam, options.LearningRate);
@@ -102,7 +95,7 @@ public sealed class NeuMf : IRecommender
                 for (int s = 1; s <= k; s++)
                 {
                     batchUsers[at + s] = u;
-                    batchItems[at + s] = NeuralTraining.SampleNegative(rng, positives[u], items);
+                    batchItems[at + s] = ImplicitFeedback.SampleNegative(rng, positives[u], items);
                 }
             }
 
@@ -129,7 +122,7 @@ public sealed class NeuMf : IRecommender
         }
 
         network.eval();
-        _model = new NeuMfServingModel(users, items, options.Factors, options.MlpEmbedding, network.Export(), NeuralTraining.Popularity(train), options);
+        _model = new NeuMfServingModel(users, items, options.Factors, options.MlpEmbedding, network.Export(), ImplicitFeedback.Popularity(train), options);
     }
 
     public void ScoreUser(int user, Span<float> scores) => RequireModel().ScoreUser(user, scores);
@@ -151,7 +144,7 @@ public sealed class NeuMf : IRecommender
         var model = RequireModel();
         var p = model.Parameters;
         using var writer = CheckpointFormat.CreateWriter(stream);
-        CheckpointFormat.WriteHeader(writer, new CheckpointHeader(KindName, BodyVersion, Options.Seed, OptionsBinder.ToDictionary(Options, FactoryArguments)));
+        ModelRegistration.WriteHeader(writer, KindName, BodyVersion, Options);
         writer.Write(model.Users);
         writer.Write(model.Items);
         writer.Write(model.Factors);
@@ -181,7 +174,7 @@ public sealed class NeuMf : IRecommender
 
     private void LoadBody(CheckpointHeader header, BinaryReader reader)
     {
-        var saved = NeuralCheckpoints.SavedOptions(KindName, new NeuMfOptions(), header, FactoryArguments);
+        var saved = NeuralCheckpoints.SavedOptions(KindName, new NeuMfOptions(), header, ModelRegistration.FactoryArguments);
         int users = CheckpointFormat.ReadDimension(reader, "users");
         int items = CheckpointFormat.ReadDimension(reader, "items");
         int factors = CheckpointFormat.ReadDimension(reader, "factors", 4096);

@@ -2,6 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using PoisonRange.Recommenders.Sequential;
 using static TorchSharp.torch;
+using PoisonRange.Recommenders.Training;
 
 namespace PoisonRange.Recommenders.Neural;
 
@@ -79,7 +80,7 @@ internal sealed class NeuMfNetwork : nn.Module<Tensor, Tensor, Tensor, Tensor>
     public void Initialize(Internal.DeterministicRandom rng)
     {
         foreach (var embedding in new[] { _userGmf, _itemGmf, _userMlp, _itemMlp })
-            NeuralTraining.Assign(embedding.weight!, NeuralTraining.Normal(rng, (int)embedding.weight!.numel(), 0.01));
+            NeuralTraining.Assign(embedding.weight!, ImplicitFeedback.Normal(rng, (int)embedding.weight!.numel(), 0.01));
         foreach (var layer in _layers)
         {
             NeuralTraining.Assign(layer.weight!, NeuralTraining.GlorotUniform(rng, (int)layer.weight!.shape[0], (int)layer.weight!.shape[1]));

@@ -7,7 +7,7 @@ namespace PoisonRange.Recommenders.Neural;
 /// cross-entropy, 4 sampled negatives per positive, Adam 1e-3, embeddings initialised N(0, 0.01²))
 /// except where noted. Every value is checked when it is set.
 /// </summary>
-public sealed record NeuMfOptions
+public sealed record NeuMfOptions : IModelOptions<NeuMfOptions>
 {
     private const string Owner = nameof(NeuMfOptions);
 
@@ -149,4 +149,6 @@ public sealed record NeuMfOptions
         get => _threads;
         init => _threads = OptionGuard.Range(Owner, nameof(Threads), value, 1, 1024);
     }
+
+    NeuMfOptions IModelOptions<NeuMfOptions>.WithSeedAndThreads(ulong seed, int threads) => this with { Seed = seed, Threads = threads };
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using PoisonRange.Recommenders.Sequential;
 
 namespace PoisonRange.Recommenders.Neural;
 
@@ -187,7 +188,7 @@ internal sealed class NeuMfServingModel
     {
         if (history.IsEmpty) return false;
         int n = Factors + MlpEmbedding;
-        var distinct = Serving.RentDistinct(history, out int count);
+        var distinct = RidgeFoldIn.RentDistinct(history, out int count);
         if (Items - count <= 0)
         {
             ArrayPool<int>.Shared.Return(distinct);
@@ -231,7 +232,7 @@ internal sealed class NeuMfServingModel
     /// </summary>
     internal double FoldInObjective(ReadOnlySpan<int> history, ReadOnlySpan<float> user, Span<float> gradient)
     {
-        var distinct = Serving.RentDistinct(history, out int count);
+        var distinct = RidgeFoldIn.RentDistinct(history, out int count);
         var scores = ArrayPool<float>.Shared.Rent(Items);
         var activations = ArrayPool<float>.Shared.Rent(_activationRows * Items);
         try

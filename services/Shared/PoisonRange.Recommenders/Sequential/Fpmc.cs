@@ -1,8 +1,9 @@
 using System.Diagnostics;
-using System.Globalization;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
+using PoisonRange.Recommenders.Factorization;
 using PoisonRange.Recommenders.Internal;
+using PoisonRange.Recommenders.Training;
 using static TorchSharp.torch;
 
 namespace PoisonRange.Recommenders.Sequential;
@@ -38,7 +39,6 @@ public sealed class Fpmc : IRecommender
 {
     public const string KindName = "fpmc";
     private const int BodyVersion = 1;
-    private static readonly string[] FactoryArguments = [nameof(FpmcOptions.Seed), nameof(FpmcOptions.Threads)];
 
     private volatile FpmcServingModel? _model;
 
@@ -50,22 +50,11 @@ public sealed class Fpmc : IRecommender
     /// <summary>The settings this model trains with.</summary>
     public FpmcOptions Options { get; }
 
-    internal static RecommenderRegistration Registration { get; } = new(
+    internal static RecommenderRegistration Registration { get; } = ModelRegistration.Create<FpmcOptions, Fpmc>(
         KindName,
         "factorised personalised Markov chain, MF plus item-to-item transitions, trained with S-BPR (Rendle 2010)",
-        OptionsBinder.NamesOf<FpmcOptions>(FactoryArguments),
-        (hyperParameters, seed, threads) =>
-        {
-            var options = OptionsBinder.Bind(KindName, new FpmcOptions(), hyperParameters, FactoryArguments) with { Seed = seed, Threads = threads };
-            return new Fpmc(options);
-        },
-        (header, reader, threads) =>
-        {
-            var options = OptionsBinder.Bind(KindName, new FpmcOptions(), header.HyperParameters, FactoryArguments) with { Seed = header.Seed, Threads = threads };
-            var model = new Fpmc(options);
-            model.LoadBody(header, reader);
-            return model;
-        });
+        options => new Fpmc(options),
+        (model, header, reader) => model.LoadBody(header, reader));
 
     public string Kind => KindName;
     public int ItemCount => _model?.Items ?? 0;
@@ -88,9 +77,7 @@ public sealed class Fpmc : IRecommender
 
     public void Fit(InteractionDataset train, IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(train);
-        if (train.ItemCount == 0 || train.UserCount == 0)
-            throw new ArgumentException($"Cannot train on {train}: it needs at least one user and one item.", nameof(train));
+        ImplicitFeedback.CheckTrainable(train);
         cancellationToken.ThrowIfCancellationRequested();
 
         var stopwatch = Stopwatch.StartNew();
@@ -98,73 +85,17 @@ public sealed class Fpmc : IRecommender
         int users = train.UserCount, items = train.ItemCount, d = options.Factors;
         var rng = new DeterministicRandom(options.Seed);
         var data = TransitionSet.Build(train);
-
-        float[] Gaussian(int count)
-        {
-            var values = new float[count];
-            for (int k = 0; k < values.Length; k++) values[k] = (float)(rng.NextGaussian() * options.InitStd);
-            return values;
-        }
-        var initialUsers = Gaussian(users * d);
-        var initialItems = Gaussian(items * d);
-        var initialNext = Gaussian(items * d);
-        var initialPrevious = Gaussian(items * d);
+        var initialUsers = ImplicitFeedback.Normal(rng, users * d, options.InitStd);
+        var initialItems = ImplicitFeedback.Normal(rng, items * d, options.InitStd);
+        var initialNext = ImplicitFeedback.Normal(rng, items * d, options.InitStd);
+        var initialPrevious = ImplicitFeedback.Normal(rng, items * d, options.InitStd);
 
         using var threads = new TorchThreadScope(options.Threads);
         using var network = new FpmcNetwork(users, items, d, options.UseItemBias, options.L2);
         network.Initialize(initialUsers, initialItems, initialNext, initialPrevious);
-        using var optimizer = new SequentialOptimizer(network.parameters(), options.Optimizer, options.LearningRate);
-        network.train();
+        PairwiseRankingLoop.Run(network, data.Samples, new PairwiseRankingSchedule(options.Epochs, options.BatchSize, options.Optimizer, options.LearningRate),
+            rng, stopwatch, progress, cancellationToken);
 
-        int count = data.Count;
-        var order = new int[count];
-        for (int t = 0; t < count; t++) order[t] = t;
-        var batchUsers = new long[count];
-        var batchPrevious = new long[count];
-        var batchPositives = new long[count];
-        var batchNegatives = new long[count];
-
-        for (int epoch = 0; epoch < options.Epochs; epoch++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            rng.Shuffle(order.AsSpan());
-            for (int t = 0; t < count; t++)
-            {
-                int sample = order[t];
-                int u = data.TransitionUsers[sample];
-                batchUsers[t] = u;
-                batchPrevious[t] = data.Previous[sample];
-                batchPositives[t] = data.Next[sample];
-                batchNegatives[t] = TransitionSet.SampleNegative(rng, data.Positives[u], items);
-            }
-
-            double lossSum = 0;
-            using (var epochScope = NewDisposeScope())
-            {
-                var allUsers = tensor(batchUsers);
-                var allPrevious = tensor(batchPrevious);
-                var allPositives = tensor(batchPositives);
-                var allNegatives = tensor(batchNegatives);
-                for (int start = 0; start < count; start += options.BatchSize)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    int length = Math.Min(options.BatchSize, count - start);
-                    using var batchScope = NewDisposeScope();
-                    optimizer.ZeroGrad();
-                    var loss = network.forward(
-                        allUsers.narrow(0, start, length),
-                        allPrevious.narrow(0, start, length),
-                        allPositives.narrow(0, start, length),
-                        allNegatives.narrow(0, start, length));
-                    loss.backward();
-                    optimizer.Step();
-                    lossSum += loss.item<float>() * (double)length;
-                }
-            }
-            progress?.Report(new TrainProgress(epoch + 1, options.Epochs, count == 0 ? 0 : lossSum / count, stopwatch.Elapsed));
-        }
-
-        network.eval();
         var (userFactors, itemFactors, nextFactors, previousFactors, itemBias) = network.Export();
         // A user without a training transition kept the random initialisation; give them the
         // user factor a one-item fold-in gets (zero).
@@ -197,11 +128,8 @@ public sealed class Fpmc : IRecommender
     {
         var model = RequireModel();
         using var writer = CheckpointFormat.CreateWriter(stream);
-        var hyperParameters = OptionsBinder.ToDictionary(Options, FactoryArguments);
-        CheckpointFormat.WriteHeader(writer, new CheckpointHeader(KindName, BodyVersion, Options.Seed, hyperParameters));
-        writer.Write(model.Users);
-        writer.Write(model.Items);
-        writer.Write(model.Factors);
+        ModelRegistration.WriteHeader(writer, KindName, BodyVersion, Options);
+        FactorCheckpoint.WriteDimensions(writer, model.Users, model.Items, model.Factors);
         writer.Write(model.ItemBias is not null);
         writer.Write(model.FoldInMargin);
         CheckpointFormat.WriteFloats(writer, model.UserFactors);
@@ -227,11 +155,7 @@ public sealed class Fpmc : IRecommender
 
     private void LoadBody(CheckpointHeader header, BinaryReader reader)
     {
-        int users = CheckpointFormat.ReadDimension(reader, "users");
-        int items = CheckpointFormat.ReadDimension(reader, "items");
-        int factors = CheckpointFormat.ReadDimension(reader, "factors", 4096);
-        if ((long)users * factors > int.MaxValue || (long)items * factors > int.MaxValue)
-            throw new InvalidDataException($"Corrupt checkpoint: {users} users × {items} items × {factors} factors.");
+        var (users, items, factors) = FactorCheckpoint.ReadDimensions(reader);
         bool hasBias = reader.ReadBoolean();
         float margin = reader.ReadSingle();
         var userFactors = CheckpointFormat.ReadFloats(reader, users * factors);
@@ -243,10 +167,7 @@ public sealed class Fpmc : IRecommender
         var lastItem = SequentialCheckpoint.ReadInts(reader, users, -1, items, "last items");
         CheckpointFormat.ReadEnd(reader);
 
-        double foldInL2 = header.HyperParameters.TryGetValue("foldInL2", out var text)
-            && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value > 0
-            ? value
-            : FpmcOptions.Defaults.FoldInL2;
+        double foldInL2 = FactorCheckpoint.SavedFoldInL2(header, FpmcOptions.Defaults.FoldInL2);
         _model = new FpmcServingModel(users, items, factors, userFactors, itemFactors, nextFactors, previousFactors, itemBias, popularity,
             lastItem, margin, foldInL2);
     }

@@ -16,7 +16,7 @@ namespace PoisonRange.Recommenders.Sequential;
 /// Adam instead of the paper's plain SGD so that ML-100K trains in seconds. Learning rate, λ,
 /// epochs (more over-fit slightly) and the fold-in ridge were chosen on ML-100K leave-last-out.
 /// </remarks>
-public sealed record FpmcOptions
+public sealed record FpmcOptions : IModelOptions<FpmcOptions>
 {
     private const string Record = nameof(FpmcOptions);
 
@@ -123,4 +123,6 @@ public sealed record FpmcOptions
         get => _threads;
         init => _threads = OptionCheck.Range(value, 1, 1024, Record, nameof(Threads));
     }
+
+    FpmcOptions IModelOptions<FpmcOptions>.WithSeedAndThreads(ulong seed, int threads) => this with { Seed = seed, Threads = threads };
 }

@@ -4,6 +4,7 @@ using PoisonRange.Recommenders.Checkpoints;
 using PoisonRange.Recommenders.Factorization;
 using PoisonRange.Recommenders.Internal;
 using static TorchSharp.torch;
+using PoisonRange.Recommenders.Training;
 
 namespace PoisonRange.Recommenders.Sequential;
 
@@ -33,7 +34,6 @@ public sealed class Gru4Rec : IRecommender
 {
     public const string KindName = "gru4rec";
     private const int BodyVersion = 1;
-    private static readonly string[] FactoryArguments = [nameof(Gru4RecOptions.Seed), nameof(Gru4RecOptions.Threads)];
 
     private volatile GruServingModel? _model;
 
@@ -45,22 +45,11 @@ public sealed class Gru4Rec : IRecommender
     /// <summary>The settings this model trains with.</summary>
     public Gru4RecOptions Options { get; }
 
-    internal static RecommenderRegistration Registration { get; } = new(
+    internal static RecommenderRegistration Registration { get; } = ModelRegistration.Create<Gru4RecOptions, Gru4Rec>(
         KindName,
         "GRU over the item sequence scoring the next item, full-softmax cross-entropy (Hidasi 2015)",
-        OptionsBinder.NamesOf<Gru4RecOptions>(FactoryArguments),
-        (hyperParameters, seed, threads) =>
-        {
-            var options = OptionsBinder.Bind(KindName, new Gru4RecOptions(), hyperParameters, FactoryArguments) with { Seed = seed, Threads = threads };
-            return new Gru4Rec(options);
-        },
-        (header, reader, threads) =>
-        {
-            var options = OptionsBinder.Bind(KindName, new Gru4RecOptions(), header.HyperParameters, FactoryArguments) with { Seed = header.Seed, Threads = threads };
-            var model = new Gru4Rec(options);
-            model.LoadBody(header, reader);
-            return model;
-        });
+        options => new Gru4Rec(options),
+        (model, header, reader) => model.LoadBody(header, reader));
 
     public string Kind => KindName;
     public int ItemCount => _model?.Items ?? 0;
@@ -196,8 +185,7 @@ public sealed class Gru4Rec : IRecommender
     {
         var model = RequireModel();
         using var writer = CheckpointFormat.CreateWriter(stream);
-        var hyperParameters = OptionsBinder.ToDictionary(Options, FactoryArguments);
-        CheckpointFormat.WriteHeader(writer, new CheckpointHeader(KindName, BodyVersion, Options.Seed, hyperParameters));
+        ModelRegistration.WriteHeader(writer, KindName, BodyVersion, Options);
         writer.Write(model.Users);
         writer.Write(model.Items);
         writer.Write(model.Hidden);

@@ -14,7 +14,7 @@ namespace PoisonRange.Recommenders.Sequential;
 /// TOP1/BPR over in-batch negatives; Adam instead of Adagrad. Window length, learning rate, dropout and epochs
 /// were chosen on ML-100K leave-last-out.
 /// </remarks>
-public sealed record Gru4RecOptions
+public sealed record Gru4RecOptions : IModelOptions<Gru4RecOptions>
 {
     private const string Record = nameof(Gru4RecOptions);
 
@@ -111,4 +111,6 @@ public sealed record Gru4RecOptions
         get => _threads;
         init => _threads = OptionCheck.Range(value, 1, 1024, Record, nameof(Threads));
     }
+
+    Gru4RecOptions IModelOptions<Gru4RecOptions>.WithSeedAndThreads(ulong seed, int threads) => this with { Seed = seed, Threads = threads };
 }

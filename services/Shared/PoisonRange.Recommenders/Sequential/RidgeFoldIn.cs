@@ -1,13 +1,32 @@
+using System.Buffers;
 using System.Numerics.Tensors;
+using PoisonRange.Recommenders.Factorization;
 
 namespace PoisonRange.Recommenders.Sequential;
 
 /// <summary>
-/// The small dense algebra of the sequential models' fold-ins: accumulating the normal equations
+/// The small dense algebra of the factor models' fold-ins: accumulating the normal equations
 /// of a ridge least-squares fit and solving them by Cholesky, in double precision.
 /// </summary>
 internal static class RidgeFoldIn
 {
+    /// <summary>
+    /// Copies the distinct items of <paramref name="history"/>, sorted, into a rented array; returns
+    /// the array (return it to <see cref="ArrayPool{T}.Shared"/>) and the number of distinct items.
+    /// </summary>
+    public static int[] RentDistinct(ReadOnlySpan<int> history, out int count)
+    {
+        var rented = ArrayPool<int>.Shared.Rent(Math.Max(1, history.Length));
+        history.CopyTo(rented);
+        var items = rented.AsSpan(0, history.Length);
+        items.Sort();
+        int h = 0;
+        for (int t = 0; t < items.Length; t++)
+            if (t == 0 || items[t] != items[t - 1]) items[h++] = items[t];
+        count = h;
+        return rented;
+    }
+
     /// <summary>a += r rᵀ (row-major d × d), rhs += y r.</summary>
     public static void Accumulate(Span<double> a, Span<double> rhs, ReadOnlySpan<double> r, double y)
     {
@@ -27,40 +46,7 @@ internal static class RidgeFoldIn
         TensorPrimitives.Multiply(a, 1.0 / count, a);
         TensorPrimitives.Multiply(rhs, 1.0 / count, rhs);
         for (int row = 0; row < d; row++) a[row * d + row] += ridge;
-        return CholeskySolve(a, rhs, d);
-    }
-
-    /// <summary>In place: factors the SPD matrix a (row-major) as L·Lᵀ and overwrites b with the solution.</summary>
-    public static bool CholeskySolve(Span<double> a, Span<double> b, int n)
-    {
-        for (int j = 0; j < n; j++)
-        {
-            var rowJ = a.Slice(j * n, n);
-            double pivot = rowJ[j] - TensorPrimitives.Dot<double>(rowJ[..j], rowJ[..j]);
-            if (!(pivot > 0)) return false;
-            double diagonal = Math.Sqrt(pivot);
-            rowJ[j] = diagonal;
-            double inverse = 1.0 / diagonal;
-            for (int i = j + 1; i < n; i++)
-            {
-                var rowI = a.Slice(i * n, n);
-                rowI[j] = (rowI[j] - TensorPrimitives.Dot<double>(rowI[..j], rowJ[..j])) * inverse;
-            }
-        }
-        // L y = b
-        for (int i = 0; i < n; i++)
-        {
-            var rowI = a.Slice(i * n, n);
-            b[i] = (b[i] - TensorPrimitives.Dot<double>(rowI[..i], b[..i])) / rowI[i];
-        }
-        // Lᵀ x = y
-        for (int i = n - 1; i >= 0; i--)
-        {
-            double sum = b[i];
-            for (int k = i + 1; k < n; k++) sum -= a[k * n + i] * b[k];
-            b[i] = sum / a[i * n + i];
-        }
-        return true;
+        return Cholesky.Solve(a, rhs, d);
     }
 
     /// <summary>The mean eigenvalue of the covariance of the rows of a row-major matrix (its trace over d), 1 when degenerate.</summary>

@@ -1,5 +1,5 @@
 using PoisonRange.Data;
-using PoisonRange.Recommenders.Internal;
+using PoisonRange.Recommenders.Training;
 using TorchSharp;
 
 namespace PoisonRange.Recommenders.Sequential;
@@ -53,17 +53,14 @@ internal sealed class TransitionSet
     public static TransitionSet Build(InteractionDataset train)
     {
         int users = train.UserCount, items = train.ItemCount;
-        var positives = new int[users][];
+        var positives = ImplicitFeedback.DistinctPositives(train);
         var lastItem = new int[users];
         long count = 0;
         for (int u = 0; u < users; u++)
         {
             var sequence = train.Sequences[u];
-            var distinct = sequence.Distinct().ToArray();
-            Array.Sort(distinct);
-            positives[u] = distinct;
             lastItem[u] = sequence.Length > 0 ? sequence[^1] : -1;
-            if (distinct.Length < items && sequence.Length > 1) count += sequence.Length - 1;
+            if (positives[u].Length < items && sequence.Length > 1) count += sequence.Length - 1;
         }
         if (count > int.MaxValue)
             throw new ArgumentException($"{train} has {count} transitions; at most {int.MaxValue} are supported.", nameof(train));
@@ -85,46 +82,11 @@ internal sealed class TransitionSet
             }
         }
 
-        var counts = train.ItemPopularity();
-        var popularity = new float[items];
-        for (int i = 0; i < items; i++) popularity[i] = counts[i];
-        return new TransitionSet(users, items, transitionUsers, previous, next, positives, lastItem, popularity);
+        return new TransitionSet(users, items, transitionUsers, previous, next, positives, lastItem, ImplicitFeedback.Popularity(train));
     }
 
-    /// <summary>A uniform draw from the items not in <paramref name="positives"/> (sorted, fewer than <paramref name="items"/>).</summary>
-    public static int SampleNegative(DeterministicRandom rng, int[] positives, int items)
-    {
-        // Rejection is fast for the usual sparse user; dense users fall back to an exact draw.
-        for (int attempt = 0; attempt < 16; attempt++)
-        {
-            int candidate = rng.NextInt(items);
-            if (Array.BinarySearch(positives, candidate) < 0) return candidate;
-        }
-        int j = rng.NextInt(items - positives.Length);
-        foreach (var p in positives)
-        {
-            if (p <= j) j++;
-            else break;
-        }
-        return j;
-    }
-}
-
-/// <summary>
-/// Sets libtorch's intra-op thread count (a process-wide setting) for the duration of a fit and
-/// restores the previous value on dispose.
-/// </summary>
-internal readonly struct TorchThreadScope : IDisposable
-{
-    private readonly int _previous;
-
-    public TorchThreadScope(int threads)
-    {
-        _previous = torch.get_num_threads();
-        torch.set_num_threads(threads);
-    }
-
-    public void Dispose() => torch.set_num_threads(_previous);
+    /// <summary>The transitions as pairwise ranking samples (user, previous item, next item) for <see cref="PairwiseRankingLoop"/>.</summary>
+    public PairwiseSamples Samples => new(TransitionUsers, Previous, Next, Positives, Items);
 }
 
 /// <summary>Checks shared by the options records of the sequential models; messages name the record, the option and the value.</summary>

@@ -1,8 +1,9 @@
 using System.Diagnostics;
-using System.Globalization;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
+using PoisonRange.Recommenders.Factorization;
 using PoisonRange.Recommenders.Internal;
+using PoisonRange.Recommenders.Training;
 using static TorchSharp.torch;
 
 namespace PoisonRange.Recommenders.Sequential;
@@ -32,7 +33,6 @@ public sealed class TransRec : IRecommender
 {
     public const string KindName = "transrec";
     private const int BodyVersion = 1;
-    private static readonly string[] FactoryArguments = [nameof(TransRecOptions.Seed), nameof(TransRecOptions.Threads)];
 
     private volatile TransRecServingModel? _model;
 
@@ -44,22 +44,11 @@ public sealed class TransRec : IRecommender
     /// <summary>The settings this model trains with.</summary>
     public TransRecOptions Options { get; }
 
-    internal static RecommenderRegistration Registration { get; } = new(
+    internal static RecommenderRegistration Registration { get; } = ModelRegistration.Create<TransRecOptions, TransRec>(
         KindName,
         "translation-based next-item model: items as points, users as translations, S-BPR (He 2017)",
-        OptionsBinder.NamesOf<TransRecOptions>(FactoryArguments),
-        (hyperParameters, seed, threads) =>
-        {
-            var options = OptionsBinder.Bind(KindName, new TransRecOptions(), hyperParameters, FactoryArguments) with { Seed = seed, Threads = threads };
-            return new TransRec(options);
-        },
-        (header, reader, threads) =>
-        {
-            var options = OptionsBinder.Bind(KindName, new TransRecOptions(), header.HyperParameters, FactoryArguments) with { Seed = header.Seed, Threads = threads };
-            var model = new TransRec(options);
-            model.LoadBody(header, reader);
-            return model;
-        });
+        options => new TransRec(options),
+        (model, header, reader) => model.LoadBody(header, reader));
 
     public string Kind => KindName;
     public int ItemCount => _model?.Items ?? 0;
@@ -81,9 +70,7 @@ public sealed class TransRec : IRecommender
 
     public void Fit(InteractionDataset train, IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(train);
-        if (train.ItemCount == 0 || train.UserCount == 0)
-            throw new ArgumentException($"Cannot train on {train}: it needs at least one user and one item.", nameof(train));
+        ImplicitFeedback.CheckTrainable(train);
         cancellationToken.ThrowIfCancellationRequested();
 
         var stopwatch = Stopwatch.StartNew();
@@ -92,66 +79,15 @@ public sealed class TransRec : IRecommender
         var rng = new DeterministicRandom(options.Seed);
         var data = TransitionSet.Build(train);
 
-        var initialItems = new float[items * d];
-        for (int k = 0; k < initialItems.Length; k++) initialItems[k] = (float)(rng.NextGaussian() * options.InitStd);
+        var initialItems = ImplicitFeedback.Normal(rng, items * d, options.InitStd);
 
         using var threads = new TorchThreadScope(options.Threads);
         using var network = new TransRecNetwork(users, items, d, options.Distance == TransRecDistance.SquaredL2, options.L2);
         network.Initialize(initialItems);
         network.ProjectItems();
-        using var optimizer = new SequentialOptimizer(network.parameters(), options.Optimizer, options.LearningRate);
-        network.train();
+        PairwiseRankingLoop.Run(network, data.Samples, new PairwiseRankingSchedule(options.Epochs, options.BatchSize, options.Optimizer, options.LearningRate),
+            rng, stopwatch, progress, cancellationToken);
 
-        int count = data.Count;
-        var order = new int[count];
-        for (int t = 0; t < count; t++) order[t] = t;
-        var batchUsers = new long[count];
-        var batchPrevious = new long[count];
-        var batchPositives = new long[count];
-        var batchNegatives = new long[count];
-
-        for (int epoch = 0; epoch < options.Epochs; epoch++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            rng.Shuffle(order.AsSpan());
-            for (int t = 0; t < count; t++)
-            {
-                int sample = order[t];
-                int u = data.TransitionUsers[sample];
-                batchUsers[t] = u;
-                batchPrevious[t] = data.Previous[sample];
-                batchPositives[t] = data.Next[sample];
-                batchNegatives[t] = TransitionSet.SampleNegative(rng, data.Positives[u], items);
-            }
-
-            double lossSum = 0;
-            using (var epochScope = NewDisposeScope())
-            {
-                var allUsers = tensor(batchUsers);
-                var allPrevious = tensor(batchPrevious);
-                var allPositives = tensor(batchPositives);
-                var allNegatives = tensor(batchNegatives);
-                for (int start = 0; start < count; start += options.BatchSize)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    int length = Math.Min(options.BatchSize, count - start);
-                    using var batchScope = NewDisposeScope();
-                    optimizer.ZeroGrad();
-                    var loss = network.forward(
-                        allUsers.narrow(0, start, length),
-                        allPrevious.narrow(0, start, length),
-                        allPositives.narrow(0, start, length),
-                        allNegatives.narrow(0, start, length));
-                    loss.backward();
-                    optimizer.Step();
-                    network.ProjectItems();
-                    lossSum += loss.item<float>() * (double)length;
-                }
-            }
-            progress?.Report(new TrainProgress(epoch + 1, options.Epochs, count == 0 ? 0 : lossSum / count, stopwatch.Elapsed));
-        }
-
-        network.eval();
         var (itemPoints, itemBias, translation, userTranslations) = network.Export();
         float margin = TransRecServingModel.MeanTrainingMargin(data, d, itemPoints, itemBias, translation, userTranslations, options.Distance);
         // An untrained (or degenerate) model has no meaningful margin; keep fold-in oriented.
@@ -178,11 +114,8 @@ public sealed class TransRec : IRecommender
     {
         var model = RequireModel();
         using var writer = CheckpointFormat.CreateWriter(stream);
-        var hyperParameters = OptionsBinder.ToDictionary(Options, FactoryArguments);
-        CheckpointFormat.WriteHeader(writer, new CheckpointHeader(KindName, BodyVersion, Options.Seed, hyperParameters));
-        writer.Write(model.Users);
-        writer.Write(model.Items);
-        writer.Write(model.Factors);
+        ModelRegistration.WriteHeader(writer, KindName, BodyVersion, Options);
+        FactorCheckpoint.WriteDimensions(writer, model.Users, model.Items, model.Factors);
         writer.Write((int)model.Distance);
         writer.Write(model.FoldInMargin);
         CheckpointFormat.WriteFloats(writer, model.ItemPoints);
@@ -207,11 +140,7 @@ public sealed class TransRec : IRecommender
 
     private void LoadBody(CheckpointHeader header, BinaryReader reader)
     {
-        int users = CheckpointFormat.ReadDimension(reader, "users");
-        int items = CheckpointFormat.ReadDimension(reader, "items");
-        int factors = CheckpointFormat.ReadDimension(reader, "factors", 4096);
-        if ((long)users * factors > int.MaxValue || (long)items * factors > int.MaxValue)
-            throw new InvalidDataException($"Corrupt checkpoint: {users} users × {items} items × {factors} factors.");
+        var (users, items, factors) = FactorCheckpoint.ReadDimensions(reader);
         var distance = (TransRecDistance)reader.ReadInt32();
         if (!Enum.IsDefined(distance))
             throw new InvalidDataException($"Corrupt checkpoint: distance {(int)distance}.");
@@ -223,10 +152,7 @@ public sealed class TransRec : IRecommender
         var popularity = CheckpointFormat.ReadFloats(reader, items);
         var lastItem = SequentialCheckpoint.ReadInts(reader, users, -1, items, "last items");
         CheckpointFormat.ReadEnd(reader);
-        double foldInL2 = header.HyperParameters.TryGetValue("foldInL2", out var text)
-            && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value > 0
-            ? value
-            : TransRecOptions.Defaults.FoldInL2;
+        double foldInL2 = FactorCheckpoint.SavedFoldInL2(header, TransRecOptions.Defaults.FoldInL2);
         _model = new TransRecServingModel(users, items, factors, itemPoints, itemBias, translation, userTranslations, lastItem, popularity, distance,
             margin, foldInL2);
     }

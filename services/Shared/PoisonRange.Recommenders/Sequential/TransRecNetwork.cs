@@ -1,34 +1,32 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using PoisonRange.Recommenders.Training;
 using static TorchSharp.torch;
 
 namespace PoisonRange.Recommenders.Sequential;
 
 /// <summary>
 /// The trainable part of TransRec: item points γ (items × d), item biases β, the global
-/// translation t and the users' offsets t_u (users × d). <see cref="forward"/> returns the mean
+/// translation t and the users' offsets t_u (users × d). <see cref="BatchLoss"/> returns the mean
 /// regularised S-BPR loss of a batch of (user, previous item, next item, negative item) samples;
 /// <see cref="ProjectItems"/> keeps the points in the unit ball after every step.
 /// </summary>
-internal sealed class TransRecNetwork : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
+internal sealed class TransRecNetwork : PairwiseRankingNetwork
 {
     private readonly Embedding _items;
     private readonly Embedding _itemBias;
     private readonly Embedding _userTranslations;
     private readonly Parameter _translation;
     private readonly bool _squared;
-    private readonly double _l2;
-    private readonly ScalarCache _scalars = new();
 
     public TransRecNetwork(int users, int items, int factors, bool squared, double l2)
-        : base(nameof(TransRecNetwork))
+        : base(nameof(TransRecNetwork), l2)
     {
         _items = nn.Embedding(items, factors);
         _itemBias = nn.Embedding(items, 1);
         _userTranslations = nn.Embedding(users, factors);
         _translation = nn.Parameter(zeros(factors));
         _squared = squared;
-        _l2 = l2;
         RegisterComponents();
     }
 
@@ -36,41 +34,33 @@ internal sealed class TransRecNetwork : nn.Module<Tensor, Tensor, Tensor, Tensor
     /// −mean ln σ(x_uli − x_ulj) + λ·mean(‖γ_l‖² + ‖γ_i‖² + ‖γ_j‖² + β_i² + β_j² + ‖t_u‖² + ‖t‖²) with
     /// x_uli = β_i − d(γ_l + t + t_u, γ_i).
     /// </summary>
-    public override Tensor forward(Tensor users, Tensor previous, Tensor positives, Tensor negatives)
+    public override Tensor BatchLoss(PairwiseBatch batch)
     {
-        var gl = _items.forward(previous);
-        var gi = _items.forward(positives);
-        var gj = _items.forward(negatives);
-        var tu = _userTranslations.forward(users);
+        var gl = _items.forward(batch.Previous!);
+        var gi = _items.forward(batch.Positives);
+        var gj = _items.forward(batch.Negatives);
+        var tu = _userTranslations.forward(batch.Users);
         // Explicit scalars throughout (see ScalarCache).
-        Scalar one = _scalars.One, minusOne = _scalars.MinusOne;
+        Scalar one = Scalars.One, minusOne = Scalars.MinusOne;
         var center = gl.add(tu, one).add(_translation, one);
-        var bi = _itemBias.forward(positives).squeeze(1);
-        var bj = _itemBias.forward(negatives).squeeze(1);
+        var bi = _itemBias.forward(batch.Positives).squeeze(1);
+        var bj = _itemBias.forward(batch.Negatives).squeeze(1);
         var x = bi.add(Distance(center, gi), minusOne).add(bj, minusOne).add(Distance(center, gj), one);
         var penalty = SquaredNorm(gl).add(SquaredNorm(gi), one).add(SquaredNorm(gj), one)
             .add(SquaredNorm(bi), one).add(SquaredNorm(bj), one).add(SquaredNorm(tu), one);
-        long batch = users.shape[0];
-        return nn.functional.logsigmoid(x).mean().neg()
-            .add(penalty, _scalars[_l2 / batch])
-            .add(SquaredNorm(_translation), _scalars[_l2]);
+        return RankingLoss(x, penalty).add(SquaredNorm(_translation), Scalars[L2]);
     }
 
     private Tensor Distance(Tensor a, Tensor b)
     {
-        var difference = a.add(b, _scalars.MinusOne);
+        var difference = a.add(b, Scalars.MinusOne);
         var squared = difference.mul(difference).sum(1);
         // The small offset keeps the gradient of the square root finite at zero distance.
-        return _squared ? squared : squared.add(_scalars[1e-10], _scalars.One).sqrt();
+        return _squared ? squared : squared.add(Scalars[1e-10], Scalars.One).sqrt();
     }
 
-    private static Tensor SquaredNorm(Tensor t) => t.mul(t).sum();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) _scalars.Dispose();
-        base.Dispose(disposing);
-    }
+    /// <summary>Keeps the item points in the unit ball (<see cref="ProjectItems"/>).</summary>
+    public override void AfterStep() => ProjectItems();
 
     /// <summary>γ_i ← γ_i / max(1, ‖γ_i‖) for every item.</summary>
     public void ProjectItems()
@@ -97,7 +87,6 @@ internal sealed class TransRecNetwork : nn.Module<Tensor, Tensor, Tensor, Tensor
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        static float[] Copy(Tensor t) => t.detach().contiguous().data<float>().ToArray();
         return (Copy(_items.weight!), Copy(_itemBias.weight!), Copy(_translation), Copy(_userTranslations.weight!));
     }
 }

@@ -26,7 +26,7 @@ public enum TransRecDistance
 /// leave-last-out the squared distance reaches HR@10 0.17 against 0.14 with the L2 distance.
 /// Learning rate, λ, epochs (more over-fit) and the fold-in ridge were chosen there too.
 /// </remarks>
-public sealed record TransRecOptions
+public sealed record TransRecOptions : IModelOptions<TransRecOptions>
 {
     private const string Record = nameof(TransRecOptions);
 
@@ -141,4 +141,6 @@ public sealed record TransRecOptions
         get => _threads;
         init => _threads = OptionCheck.Range(value, 1, 1024, Record, nameof(Threads));
     }
+
+    TransRecOptions IModelOptions<TransRecOptions>.WithSeedAndThreads(ulong seed, int threads) => this with { Seed = seed, Threads = threads };
 }

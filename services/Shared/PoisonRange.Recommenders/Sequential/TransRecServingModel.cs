@@ -183,17 +183,11 @@ internal sealed class TransRecServingModel
         if (history.IsEmpty) return false;
         if (Distance != TransRecDistance.SquaredL2 || history.Length < 2) return true;
         int d = Factors;
-        int[] distinct = ArrayPool<int>.Shared.Rent(history.Length);
+        int[] distinct = RidgeFoldIn.RentDistinct(history, out int h);
         double[] work = ArrayPool<double>.Shared.Rent(d * d + 4 * d);
         try
         {
-            history.CopyTo(distinct);
-            var seen = distinct.AsSpan(0, history.Length);
-            seen.Sort();
-            int h = 0;
-            for (int t = 0; t < seen.Length; t++)
-                if (t == 0 || seen[t] != seen[t - 1]) seen[h++] = seen[t];
-            seen = seen[..h];
+            var seen = distinct.AsSpan(0, h);
             int negatives = Items - h;
             if (negatives <= 0) return false;
 

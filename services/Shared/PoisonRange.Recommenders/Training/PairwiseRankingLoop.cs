@@ -1,0 +1,191 @@
+using System.Diagnostics;
+using PoisonRange.Recommenders.Factorization;
+using PoisonRange.Recommenders.Internal;
+using PoisonRange.Recommenders.Sequential;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace PoisonRange.Recommenders.Training;
+
+/// <summary>
+/// The positive samples of a pairwise ranking objective: per sample a user, optionally the item
+/// the user consumed just before (sequential BPR), and the positive item; the negative of each
+/// sample is drawn afresh every epoch, uniformly from the items the user has not interacted with.
+/// </summary>
+internal sealed class PairwiseSamples
+{
+    /// <param name="users">The user of each sample.</param>
+    /// <param name="previous">The previous item of each sample (S-BPR), or null (BPR).</param>
+    /// <param name="positives">The positive item of each sample.</param>
+    /// <param name="userItems">Per user, the distinct items, sorted: what the negative sampler excludes.
+    /// Every user of a sample must have fewer than <paramref name="items"/> of them.</param>
+    /// <param name="items">The catalogue size.</param>
+    public PairwiseSamples(int[] users, int[]? previous, int[] positives, int[][] userItems, int items)
+    {
+        if (positives.Length != users.Length || (previous is not null && previous.Length != users.Length))
+            throw new ArgumentException($"The sample columns differ in length: {users.Length} users, {previous?.Length.ToString() ?? "no"} previous items, {positives.Length} positives.");
+        Users = users;
+        Previous = previous;
+        Positives = positives;
+        UserItems = userItems;
+        Items = items;
+    }
+
+    public int[] Users { get; }
+    public int[]? Previous { get; }
+    public int[] Positives { get; }
+    public int[][] UserItems { get; }
+    public int Items { get; }
+    public int Count => Users.Length;
+}
+
+/// <summary>One mini-batch of <see cref="PairwiseSamples"/> as index tensors; <see cref="Previous"/> only for S-BPR.</summary>
+internal readonly record struct PairwiseBatch(Tensor Users, Tensor? Previous, Tensor Positives, Tensor Negatives);
+
+/// <summary>
+/// A network trained by <see cref="PairwiseRankingLoop"/>: it scores the positive and the negative
+/// item of each sample and returns the regularised pairwise loss. Derived networks register their
+/// parameters (<c>RegisterComponents()</c>) and pass every scalar of their loss explicitly from
+/// <see cref="Scalars"/> (see <see cref="ScalarCache"/>).
+/// </summary>
+internal abstract class PairwiseRankingNetwork : nn.Module
+{
+    /// <param name="name">The module name.</param>
+    /// <param name="l2">λ of the L2 penalty, applied to the batch mean of the squared norms.</param>
+    protected PairwiseRankingNetwork(string name, double l2) : base(name)
+    {
+        L2 = l2;
+    }
+
+    /// <summary>λ of the L2 penalty.</summary>
+    protected double L2 { get; }
+
+    /// <summary>The scalars of the loss; disposed with the network.</summary>
+    protected ScalarCache Scalars { get; } = new();
+
+    /// <summary>
+    /// The mean regularised pairwise loss of a mini-batch, −mean ln σ(x_ui − x_uj) + λ·penalty: the
+    /// BPR criterion of Rendle et al. 2009 (the previous item enters the score for S-BPR, Rendle et al. 2010).
+    /// </summary>
+    public abstract Tensor BatchLoss(PairwiseBatch batch);
+
+    /// <summary>Runs after every optimiser step (a projection such as TransRec's onto the unit ball); nothing by default.</summary>
+    public virtual void AfterStep() { }
+
+    /// <summary>−mean ln σ(x) + (λ / batch)·penalty, with x the score differences x_ui − x_uj of the batch.</summary>
+    protected Tensor RankingLoss(Tensor x, Tensor penalty)
+        => nn.functional.logsigmoid(x).mean().neg().add(penalty, Scalars[L2 / x.shape[0]]);
+
+    /// <summary>Adds b_i − b_j to the score differences and b_i² + b_j² to the penalty when the network has item biases.</summary>
+    protected void AddItemBias(Embedding? itemBias, PairwiseBatch batch, ref Tensor x, ref Tensor penalty)
+    {
+        if (itemBias is null) return;
+        var bi = itemBias.forward(batch.Positives).squeeze(1);
+        var bj = itemBias.forward(batch.Negatives).squeeze(1);
+        x = x.add(bi, Scalars.One).add(bj, Scalars.MinusOne);
+        penalty = penalty.add(SquaredNorm(bi), Scalars.One).add(SquaredNorm(bj), Scalars.One);
+    }
+
+    /// <summary>The sum of the squared entries of <paramref name="t"/>.</summary>
+    protected static Tensor SquaredNorm(Tensor t) => t.mul(t).sum();
+
+    /// <summary>Copies a parameter out as a row-major float array.</summary>
+    protected static float[] Copy(Tensor t) => t.detach().contiguous().data<float>().ToArray();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) Scalars.Dispose();
+        base.Dispose(disposing);
+    }
+}
+
+/// <summary>The optimisation settings of <see cref="PairwiseRankingLoop"/>.</summary>
+/// <param name="Epochs">Passes over the samples, each in a fresh seeded order with fresh negatives.</param>
+/// <param name="BatchSize">Samples per optimiser step (the last batch of an epoch may be smaller).</param>
+/// <param name="Optimizer">Adam or SGD (<see cref="SequentialOptimizer"/>).</param>
+/// <param name="LearningRate">The step size at the first step.</param>
+/// <param name="FinalLearningRateFactor">The step size falls linearly to <paramref name="LearningRate"/> × this
+/// at the last planned step (<see cref="SequentialOptimizer.LinearSchedule"/>); 1 keeps it constant.</param>
+internal sealed record PairwiseRankingSchedule(int Epochs, int BatchSize, BprOptimizer Optimizer, double LearningRate, double FinalLearningRateFactor = 1);
+
+/// <summary>
+/// The mini-batch training loop of the pairwise ranking models (BPR-MF, FPMC, TransRec) and of
+/// surrogates trained the same way. Per epoch: the samples are shuffled with the model's seeded
+/// generator, a negative item is drawn for every sample in the shuffled order (in that order, from
+/// the same generator), and the samples are cut into consecutive mini-batches; per mini-batch the
+/// gradients are cleared, <see cref="PairwiseRankingNetwork.BatchLoss"/> is back-propagated, the
+/// optimiser steps and <see cref="PairwiseRankingNetwork.AfterStep"/> runs. Progress reports the
+/// sample-weighted mean loss of each epoch.
+/// </summary>
+/// <remarks>
+/// The network is put in training mode for the loop and in evaluation mode after it. Everything
+/// random comes from the generator passed in, so the result is reproducible for a fixed seed and
+/// libtorch thread count; cancellation is checked before every epoch and every mini-batch.
+/// </remarks>
+internal static class PairwiseRankingLoop
+{
+    /// <summary>The optimiser steps <paramref name="schedule"/> takes over <paramref name="samples"/> samples.</summary>
+    public static long PlannedSteps(PairwiseRankingSchedule schedule, int samples)
+        => (long)schedule.Epochs * ((samples + (long)schedule.BatchSize - 1) / schedule.BatchSize);
+
+    /// <summary>Trains <paramref name="network"/> on <paramref name="samples"/>; see the class remarks.</summary>
+    /// <param name="clock">Started when the fit began; its elapsed time goes into each progress report.</param>
+    public static void Run(PairwiseRankingNetwork network, PairwiseSamples samples, PairwiseRankingSchedule schedule, DeterministicRandom rng,
+        Stopwatch clock, IProgress<TrainProgress>? progress, CancellationToken cancellationToken)
+    {
+        int count = samples.Count, batchSize = schedule.BatchSize;
+        using var optimizer = new SequentialOptimizer(network.parameters(), schedule.Optimizer, schedule.LearningRate,
+            finalLearningRateFactor: schedule.FinalLearningRateFactor, plannedSteps: PlannedSteps(schedule, count));
+        network.train();
+
+        var order = new int[count];
+        for (int t = 0; t < count; t++) order[t] = t;
+        var batchUsers = new long[count];
+        var batchPrevious = samples.Previous is null ? null : new long[count];
+        var batchPositives = new long[count];
+        var batchNegatives = new long[count];
+
+        for (int epoch = 0; epoch < schedule.Epochs; epoch++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            rng.Shuffle(order.AsSpan());
+            for (int t = 0; t < count; t++)
+            {
+                int sample = order[t];
+                int u = samples.Users[sample];
+                batchUsers[t] = u;
+                if (batchPrevious is not null) batchPrevious[t] = samples.Previous![sample];
+                batchPositives[t] = samples.Positives[sample];
+                batchNegatives[t] = ImplicitFeedback.SampleNegative(rng, samples.UserItems[u], samples.Items);
+            }
+
+            double lossSum = 0;
+            using (var epochScope = NewDisposeScope())
+            {
+                var allUsers = tensor(batchUsers);
+                var allPrevious = batchPrevious is null ? null : tensor(batchPrevious);
+                var allPositives = tensor(batchPositives);
+                var allNegatives = tensor(batchNegatives);
+                for (int start = 0; start < count; start += batchSize)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    int length = Math.Min(batchSize, count - start);
+                    using var batchScope = NewDisposeScope();
+                    optimizer.ZeroGrad();
+                    var loss = network.BatchLoss(new PairwiseBatch(
+                        allUsers.narrow(0, start, length),
+                        allPrevious?.narrow(0, start, length),
+                        allPositives.narrow(0, start, length),
+                        allNegatives.narrow(0, start, length)));
+                    loss.backward();
+                    optimizer.Step();
+                    network.AfterStep();
+                    lossSum += loss.item<float>() * (double)length;
+                }
+            }
+            progress?.Report(new TrainProgress(epoch + 1, schedule.Epochs, count == 0 ? 0 : lossSum / count, clock.Elapsed));
+        }
+        network.eval();
+    }
+}
