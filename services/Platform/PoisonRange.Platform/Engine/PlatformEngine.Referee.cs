@@ -81,6 +81,9 @@ public sealed partial class PlatformEngine
         return [.. accounts.Select(a => new AccountSummary(a.AccountId, a.OwnerKey, runtime.AttackerKeys.Contains(a.OwnerKey), a.Actions, a.RegisteredUnixMs, a.Flagged))];
     }
 
+    /// <summary>"memory" or "redis".</summary>
+    public string StoreKind => _store.Kind;
+
     /// <summary>Asks the store for its interaction count: throws when the store does not answer.</summary>
     public async Task<StoreProbe> ProbeStoreAsync(CancellationToken ct) =>
         new(_store.Kind, await _store.GetInteractionCountAsync(ct).ConfigureAwait(false));

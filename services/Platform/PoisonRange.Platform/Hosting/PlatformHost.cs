@@ -91,7 +91,7 @@ internal sealed class StoreHealthCheck(PlatformEngine engine) : IHealthCheck
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            return HealthCheckResult.Unhealthy($"store does not answer: {e.Message}");
+            return HealthCheckResult.Unhealthy($"{engine.StoreKind} store does not answer: {e.Message}");
         }
     }
 }
