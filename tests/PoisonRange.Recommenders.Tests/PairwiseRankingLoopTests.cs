@@ -104,6 +104,42 @@ public class PairwiseRankingLoopTests
     }
 
     [Fact]
+    public void Several_negatives_per_sample_come_as_a_batch_by_negatives_matrix()
+    {
+        var samples = new PairwiseSamples([0, 1, 2], null, [0, 3, 4], UserItems, Items, negativesPerSample: 3);
+        using var network = new MatrixNetwork();
+        PairwiseRankingLoop.Run(network, samples, new PairwiseRankingSchedule(2, 2, BprOptimizer.Sgd, 0.1), new DeterministicRandom(5),
+            Stopwatch.StartNew(), null, CancellationToken.None);
+        Assert.Equal(4, network.Shapes.Count);
+        Assert.Equal(new long[] { 2, 3 }, network.Shapes[0]);
+        Assert.Equal(new long[] { 1, 3 }, network.Shapes[1]);
+        Assert.All(network.Rows, row => Assert.All(row.Negatives, j => Assert.DoesNotContain((int)j, UserItems[row.User])));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PairwiseSamples([0], null, [0], UserItems, Items, negativesPerSample: 0));
+    }
+
+    /// <summary>Records the shape of the negatives and each sample's row; the loss pulls the user towards the positive.</summary>
+    private sealed class MatrixNetwork : PairwiseRankingNetwork
+    {
+        private readonly Embedding _users = nn.Embedding(3, 2);
+        private readonly Embedding _items = nn.Embedding(Items, 2);
+
+        public MatrixNetwork() : base(nameof(MatrixNetwork)) => RegisterComponents();
+
+        public List<long[]> Shapes { get; } = [];
+        public List<(long User, long[] Negatives)> Rows { get; } = [];
+
+        public override Tensor BatchLoss(PairwiseBatch batch)
+        {
+            Shapes.Add(batch.Negatives.shape);
+            var users = batch.Users.data<long>().ToArray();
+            var negatives = batch.Negatives.data<long>().ToArray();
+            int k = (int)batch.Negatives.shape[1];
+            for (int t = 0; t < users.Length; t++) Rows.Add((users[t], negatives[(t * k)..((t + 1) * k)]));
+            return _users.forward(batch.Users).mul(_items.forward(batch.Positives)).sum().neg();
+        }
+    }
+
+    [Fact]
     public void The_same_seed_gives_the_same_order_and_negatives_and_another_seed_does_not()
     {
         var (a, _) = Train(Pairs(), seed: 11);

@@ -1,6 +1,6 @@
+using PoisonRange.Recommenders.Training;
 using TorchSharp;
 using TorchSharp.Modules;
-using PoisonRange.Recommenders.Training;
 using static TorchSharp.torch;
 
 namespace PoisonRange.Recommenders.Factorization;

@@ -2,10 +2,10 @@ using PoisonRange.Data;
 using PoisonRange.Recommenders.Factorization;
 using PoisonRange.Recommenders.Internal;
 using PoisonRange.Recommenders.Sequential;
+using PoisonRange.Recommenders.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using PoisonRange.Recommenders.Training;
 
 namespace PoisonRange.Recommenders.Influence;
 

@@ -1,9 +1,9 @@
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Internal;
 using PoisonRange.Recommenders.Sequential;
+using PoisonRange.Recommenders.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using PoisonRange.Recommenders.Training;
 
 namespace PoisonRange.Recommenders.Influence;
 

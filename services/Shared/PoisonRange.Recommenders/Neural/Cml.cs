@@ -4,9 +4,9 @@ using PoisonRange.Recommenders.Checkpoints;
 using PoisonRange.Recommenders.Internal;
 using PoisonRange.Recommenders.Factorization;
 using PoisonRange.Recommenders.Sequential;
+using PoisonRange.Recommenders.Training;
 using TorchSharp;
 using static TorchSharp.torch;
-using PoisonRange.Recommenders.Training;
 
 namespace PoisonRange.Recommenders.Neural;
 
@@ -74,51 +74,9 @@ public sealed class Cml : IRecommender
         using var threads = new TorchThreadScope(options.Threads);
         using var network = new CmlNetwork(users, items, options.Factors, options.Margin, options.UseRankWeight, options.CovarianceWeight);
         network.Initialize(rng);
-        using var optimizer = new SequentialOptimizer(network.parameters(), BprOptimizer.Adam, options.LearningRate);
-        network.train();
+        PairwiseRankingLoop.Run(network, new PairwiseSamples(pairUsers, null, pairItems, positives, items, k),
+            new PairwiseRankingSchedule(options.Epochs, options.BatchSize, BprOptimizer.Adam, options.LearningRate), rng, stopwatch, progress, cancellationToken);
 
-        var order = new int[pairs];
-        for (int t = 0; t < pairs; t++) order[t] = t;
-        var batchUsers = new long[pairs];
-        var batchPositives = new long[pairs];
-        var batchNegatives = new long[(long)pairs * k];
-
-        for (int epoch = 0; epoch < options.Epochs; epoch++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            rng.Shuffle(order.AsSpan());
-            for (int t = 0; t < pairs; t++)
-            {
-                int pair = order[t], u = pairUsers[pair];
-                batchUsers[t] = u;
-                batchPositives[t] = pairItems[pair];
-                for (int s = 0; s < k; s++)
-                    batchNegatives[(long)t * k + s] = ImplicitFeedback.SampleNegative(rng, positives[u], items);
-            }
-
-            double lossSum = 0;
-            using (var epochScope = NewDisposeScope())
-            {
-                var allUsers = tensor(batchUsers);
-                var allPositives = tensor(batchPositives);
-                var allNegatives = tensor(batchNegatives).reshape(pairs, k);
-                for (int start = 0; start < pairs; start += options.BatchSize)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    int length = Math.Min(options.BatchSize, pairs - start);
-                    using var batchScope = NewDisposeScope();
-                    optimizer.ZeroGrad();
-                    var loss = network.forward(allUsers.narrow(0, start, length), allPositives.narrow(0, start, length), allNegatives.narrow(0, start, length));
-                    loss.backward();
-                    optimizer.Step();
-                    network.ProjectToBall();
-                    lossSum += loss.item<float>() * (double)length;
-                }
-            }
-            progress?.Report(new TrainProgress(epoch + 1, options.Epochs, pairs == 0 ? 0 : lossSum / pairs, stopwatch.Elapsed));
-        }
-
-        network.eval();
         var (userPoints, itemPoints) = network.Export();
         _model = new CmlServingModel(users, items, options.Factors, userPoints, itemPoints, ImplicitFeedback.Popularity(train), options);
     }

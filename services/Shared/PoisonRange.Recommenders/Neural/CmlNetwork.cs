@@ -1,18 +1,17 @@
+using PoisonRange.Recommenders.Training;
 using TorchSharp;
 using TorchSharp.Modules;
-using PoisonRange.Recommenders.Sequential;
 using static TorchSharp.torch;
-using PoisonRange.Recommenders.Training;
 
 namespace PoisonRange.Recommenders.Neural;
 
 /// <summary>
-/// The trainable part of CML: user and item points in R^d. <see cref="forward"/> returns the
+/// The trainable part of CML: user and item points in R^d. <see cref="BatchLoss"/> returns the
 /// batch's mean weighted hinge loss w_ui·[m + d(u, i)² − min_j d(u, j)²]₊ over (user, positive,
 /// sampled negatives) plus the optional covariance regulariser; <see cref="ProjectToBall"/> keeps
-/// every point in the unit ball after a step.
+/// every point in the unit ball after every step.
 /// </summary>
-internal sealed class CmlNetwork : nn.Module<Tensor, Tensor, Tensor, Tensor>
+internal sealed class CmlNetwork : PairwiseRankingNetwork
 {
     private readonly Embedding _users;
     private readonly Embedding _items;
@@ -20,7 +19,6 @@ internal sealed class CmlNetwork : nn.Module<Tensor, Tensor, Tensor, Tensor>
     private readonly bool _useRankWeight;
     private readonly double _covarianceWeight;
     private readonly int _itemCount;
-    private readonly ScalarCache _scalars = new();
 
     public CmlNetwork(int users, int items, int factors, double margin, bool useRankWeight, double covarianceWeight)
         : base(nameof(CmlNetwork))
@@ -34,16 +32,15 @@ internal sealed class CmlNetwork : nn.Module<Tensor, Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
-    /// <param name="users">batch user ids.</param>
-    /// <param name="positives">batch positive item ids.</param>
-    /// <param name="negatives">batch × U sampled negative item ids.</param>
-    public override Tensor forward(Tensor users, Tensor positives, Tensor negatives)
+    /// <summary>The batch's loss; its negatives are batch × U sampled item ids.</summary>
+    public override Tensor BatchLoss(PairwiseBatch batch)
     {
+        Tensor users = batch.Users, positives = batch.Positives, negatives = batch.Negatives;
         // The hinge's gradient reaches only the closest sampled negative, so the U candidates are
         // ranked without autograd and only the closest one enters the graph (same loss and gradient,
         // a B × d graph instead of B × U × d).
         // Explicit scalars throughout (see ScalarCache).
-        Scalar one = _scalars.One, minusOne = _scalars.MinusOne;
+        Scalar one = Scalars.One, minusOne = Scalars.MinusOne;
         Tensor closest, weight;
         long sampled = negatives.shape[1];
         using (no_grad())
@@ -55,8 +52,8 @@ internal sealed class CmlNetwork : nn.Module<Tensor, Tensor, Tensor, Tensor>
             {
                 // Hsieh et al.: rank ≈ ⌊|I|·M/U⌋ with M of the U sampled negatives inside the margin; w = log(1 + rank).
                 var positive0 = Squared(u0 - _items.forward(positives)).sum(1);
-                var impostors = positive0.unsqueeze(1).add(_scalars[_margin], one).add(candidates, minusOne).gt(_scalars[0.0]).to_type(ScalarType.Float32).sum(1);
-                weight = impostors.mul(_scalars[(double)_itemCount / sampled]).floor().log1p();
+                var impostors = positive0.unsqueeze(1).add(Scalars[_margin], one).add(candidates, minusOne).gt(Scalars[0.0]).to_type(ScalarType.Float32).sum(1);
+                weight = impostors.mul(Scalars[(double)_itemCount / sampled]).floor().log1p();
             }
             else
             {
@@ -67,15 +64,15 @@ internal sealed class CmlNetwork : nn.Module<Tensor, Tensor, Tensor, Tensor>
         var v = _items.forward(positives);
         var positive = Squared(u - v).sum(1);
         var negative = Squared(u - _items.forward(closest)).sum(1);
-        var hinge = positive.add(_scalars[_margin], one).add(negative, minusOne).relu().mul(weight);
+        var hinge = positive.add(Scalars[_margin], one).add(negative, minusOne).relu().mul(weight);
         var loss = hinge.mean();
         if (_covarianceWeight > 0)
         {
             var points = cat([u, v], 0);
             long count = points.shape[0];
             var centred = points - points.mean([0L], keepdim: true);
-            var covariance = centred.t().matmul(centred).mul(_scalars[1.0 / count]);
-            loss = loss.add(Squared(covariance).sum().add(Squared(covariance.diagonal()).sum(), minusOne), _scalars[_covarianceWeight / count]);
+            var covariance = centred.t().matmul(centred).mul(Scalars[1.0 / count]);
+            loss = loss.add(Squared(covariance).sum().add(Squared(covariance.diagonal()).sum(), minusOne), Scalars[_covarianceWeight / count]);
         }
         return loss;
     }
@@ -88,6 +85,9 @@ internal sealed class CmlNetwork : nn.Module<Tensor, Tensor, Tensor, Tensor>
         ProjectToBall();
     }
 
+    /// <summary>Keeps every point in the unit ball (<see cref="ProjectToBall"/>).</summary>
+    public override void AfterStep() => ProjectToBall();
+
     /// <summary>Scales every point with norm above 1 back onto the unit sphere.</summary>
     public void ProjectToBall()
     {
@@ -96,17 +96,11 @@ internal sealed class CmlNetwork : nn.Module<Tensor, Tensor, Tensor, Tensor>
         foreach (var table in new[] { _users, _items })
         {
             var weight = table.weight!;
-            weight.div_(Squared(weight).sum(1, keepdim: true).sqrt().clamp_min(_scalars.One));
+            weight.div_(Squared(weight).sum(1, keepdim: true).sqrt().clamp_min(Scalars.One));
         }
     }
 
     private static Tensor Squared(Tensor t) => t.mul(t);
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) _scalars.Dispose();
-        base.Dispose(disposing);
-    }
 
     public (float[] Users, float[] Items) Export() => (NeuralTraining.Export(_users.weight!), NeuralTraining.Export(_items.weight!));
 }

@@ -1,8 +1,8 @@
+using PoisonRange.Recommenders.Sequential;
+using PoisonRange.Recommenders.Training;
 using TorchSharp;
 using TorchSharp.Modules;
-using PoisonRange.Recommenders.Sequential;
 using static TorchSharp.torch;
-using PoisonRange.Recommenders.Training;
 
 namespace PoisonRange.Recommenders.Neural;
 

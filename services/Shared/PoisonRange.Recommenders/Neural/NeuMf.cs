@@ -4,9 +4,9 @@ using PoisonRange.Recommenders.Checkpoints;
 using PoisonRange.Recommenders.Internal;
 using PoisonRange.Recommenders.Factorization;
 using PoisonRange.Recommenders.Sequential;
+using PoisonRange.Recommenders.Training;
 using TorchSharp;
 using static TorchSharp.torch;
-using PoisonRange.Recommenders.Training;
 
 namespace PoisonRange.Recommenders.Neural;
 

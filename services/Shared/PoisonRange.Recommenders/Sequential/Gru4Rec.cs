@@ -3,8 +3,8 @@ using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
 using PoisonRange.Recommenders.Factorization;
 using PoisonRange.Recommenders.Internal;
-using static TorchSharp.torch;
 using PoisonRange.Recommenders.Training;
+using static TorchSharp.torch;
 
 namespace PoisonRange.Recommenders.Sequential;
 

@@ -10,8 +10,9 @@ namespace PoisonRange.Recommenders.Training;
 
 /// <summary>
 /// The positive samples of a pairwise ranking objective: per sample a user, optionally the item
-/// the user consumed just before (sequential BPR), and the positive item; the negative of each
-/// sample is drawn afresh every epoch, uniformly from the items the user has not interacted with.
+/// the user consumed just before (sequential BPR), and the positive item; the negatives of each
+/// sample (one for BPR, several for CML) are drawn afresh every epoch, uniformly from the items the
+/// user has not interacted with.
 /// </summary>
 internal sealed class PairwiseSamples
 {
@@ -21,10 +22,15 @@ internal sealed class PairwiseSamples
     /// <param name="userItems">Per user, the distinct items, sorted: what the negative sampler excludes.
     /// Every user of a sample must have fewer than <paramref name="items"/> of them.</param>
     /// <param name="items">The catalogue size.</param>
-    public PairwiseSamples(int[] users, int[]? previous, int[] positives, int[][] userItems, int items)
+    /// <param name="negativesPerSample">Negatives drawn per sample and epoch (at least 1).</param>
+    public PairwiseSamples(int[] users, int[]? previous, int[] positives, int[][] userItems, int items, int negativesPerSample = 1)
     {
         if (positives.Length != users.Length || (previous is not null && previous.Length != users.Length))
             throw new ArgumentException($"The sample columns differ in length: {users.Length} users, {previous?.Length.ToString() ?? "no"} previous items, {positives.Length} positives.");
+        if (negativesPerSample < 1 || (long)users.Length * negativesPerSample > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(negativesPerSample), negativesPerSample,
+                $"{users.Length} samples with {negativesPerSample} negatives each: at least 1 and at most {int.MaxValue} negatives in all.");
+        NegativesPerSample = negativesPerSample;
         Users = users;
         Previous = previous;
         Positives = positives;
@@ -37,10 +43,14 @@ internal sealed class PairwiseSamples
     public int[] Positives { get; }
     public int[][] UserItems { get; }
     public int Items { get; }
+    public int NegativesPerSample { get; }
     public int Count => Users.Length;
 }
 
-/// <summary>One mini-batch of <see cref="PairwiseSamples"/> as index tensors; <see cref="Previous"/> only for S-BPR.</summary>
+/// <summary>
+/// One mini-batch of <see cref="PairwiseSamples"/> as index tensors; <see cref="Previous"/> only for
+/// S-BPR; <see cref="Negatives"/> is a vector with one negative per sample, else batch × negatives.
+/// </summary>
 internal readonly record struct PairwiseBatch(Tensor Users, Tensor? Previous, Tensor Positives, Tensor Negatives);
 
 /// <summary>
@@ -52,8 +62,8 @@ internal readonly record struct PairwiseBatch(Tensor Users, Tensor? Previous, Te
 internal abstract class PairwiseRankingNetwork : nn.Module
 {
     /// <param name="name">The module name.</param>
-    /// <param name="l2">λ of the L2 penalty, applied to the batch mean of the squared norms.</param>
-    protected PairwiseRankingNetwork(string name, double l2) : base(name)
+    /// <param name="l2">λ of the L2 penalty of <see cref="RankingLoss"/>, applied to the batch mean of the squared norms.</param>
+    protected PairwiseRankingNetwork(string name, double l2 = 0) : base(name)
     {
         L2 = l2;
     }
@@ -65,8 +75,9 @@ internal abstract class PairwiseRankingNetwork : nn.Module
     protected ScalarCache Scalars { get; } = new();
 
     /// <summary>
-    /// The mean regularised pairwise loss of a mini-batch, −mean ln σ(x_ui − x_uj) + λ·penalty: the
-    /// BPR criterion of Rendle et al. 2009 (the previous item enters the score for S-BPR, Rendle et al. 2010).
+    /// The loss of a mini-batch that ranks each sample's positive above its negatives: for BPR the
+    /// mean regularised −ln σ(x_ui − x_uj) of Rendle et al. 2009 (<see cref="RankingLoss"/>; the previous
+    /// item enters the score for S-BPR, Rendle et al. 2010), for CML a weighted hinge on distances.
     /// </summary>
     public abstract Tensor BatchLoss(PairwiseBatch batch);
 
@@ -110,9 +121,9 @@ internal abstract class PairwiseRankingNetwork : nn.Module
 internal sealed record PairwiseRankingSchedule(int Epochs, int BatchSize, BprOptimizer Optimizer, double LearningRate, double FinalLearningRateFactor = 1);
 
 /// <summary>
-/// The mini-batch training loop of the pairwise ranking models (BPR-MF, FPMC, TransRec) and of
-/// surrogates trained the same way. Per epoch: the samples are shuffled with the model's seeded
-/// generator, a negative item is drawn for every sample in the shuffled order (in that order, from
+/// The mini-batch training loop of the pairwise ranking models (BPR-MF, FPMC, TransRec, CML) and
+/// of surrogates trained the same way. Per epoch: the samples are shuffled with the model's seeded
+/// generator, the negatives of every sample are drawn in the shuffled order (in that order, from
 /// the same generator), and the samples are cut into consecutive mini-batches; per mini-batch the
 /// gradients are cleared, <see cref="PairwiseRankingNetwork.BatchLoss"/> is back-propagated, the
 /// optimiser steps and <see cref="PairwiseRankingNetwork.AfterStep"/> runs. Progress reports the
@@ -134,7 +145,7 @@ internal static class PairwiseRankingLoop
     public static void Run(PairwiseRankingNetwork network, PairwiseSamples samples, PairwiseRankingSchedule schedule, DeterministicRandom rng,
         Stopwatch clock, IProgress<TrainProgress>? progress, CancellationToken cancellationToken)
     {
-        int count = samples.Count, batchSize = schedule.BatchSize;
+        int count = samples.Count, batchSize = schedule.BatchSize, k = samples.NegativesPerSample;
         using var optimizer = new SequentialOptimizer(network.parameters(), schedule.Optimizer, schedule.LearningRate,
             finalLearningRateFactor: schedule.FinalLearningRateFactor, plannedSteps: PlannedSteps(schedule, count));
         network.train();
@@ -144,7 +155,7 @@ internal static class PairwiseRankingLoop
         var batchUsers = new long[count];
         var batchPrevious = samples.Previous is null ? null : new long[count];
         var batchPositives = new long[count];
-        var batchNegatives = new long[count];
+        var batchNegatives = new long[(long)count * k];
 
         for (int epoch = 0; epoch < schedule.Epochs; epoch++)
         {
@@ -157,7 +168,8 @@ internal static class PairwiseRankingLoop
                 batchUsers[t] = u;
                 if (batchPrevious is not null) batchPrevious[t] = samples.Previous![sample];
                 batchPositives[t] = samples.Positives[sample];
-                batchNegatives[t] = ImplicitFeedback.SampleNegative(rng, samples.UserItems[u], samples.Items);
+                for (int s = 0; s < k; s++)
+                    batchNegatives[(long)t * k + s] = ImplicitFeedback.SampleNegative(rng, samples.UserItems[u], samples.Items);
             }
 
             double lossSum = 0;
@@ -166,7 +178,7 @@ internal static class PairwiseRankingLoop
                 var allUsers = tensor(batchUsers);
                 var allPrevious = batchPrevious is null ? null : tensor(batchPrevious);
                 var allPositives = tensor(batchPositives);
-                var allNegatives = tensor(batchNegatives);
+                var allNegatives = k == 1 ? tensor(batchNegatives) : tensor(batchNegatives).reshape(count, k);
                 for (int start = 0; start < count; start += batchSize)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
