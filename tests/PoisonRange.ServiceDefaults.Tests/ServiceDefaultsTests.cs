@@ -2,10 +2,13 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -85,6 +88,28 @@ public sealed class ServiceDefaultsTests
         foreach (ref readonly var point in metric.GetMetricPoints()) sum += point.GetSumLong();
         Assert.Equal(3, sum);
         Assert.DoesNotContain(exported, m => m.Name == "elsewhere.tests.calls");
+    }
+
+    [Theory]
+    [InlineData(null, "simple")]
+    [InlineData("json", "json")]
+    public void Console_logs_are_single_line_with_utc_timestamps_or_json_when_configured(string? formatter, string expected)
+    {
+        // The platform's builder: the logging section of the configuration applies to the console.
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Logging:Console:FormatterName"] = formatter });
+        builder.ConfigureStructuredLogging();
+        using var host = builder.Build();
+
+        var console = host.Services.GetRequiredService<IOptionsMonitor<ConsoleLoggerOptions>>().CurrentValue;
+        Assert.Equal(expected, console.FormatterName ?? ConsoleFormatterNames.Simple);
+        var simple = host.Services.GetRequiredService<IOptionsMonitor<SimpleConsoleFormatterOptions>>().CurrentValue;
+        Assert.True(simple.SingleLine);
+        Assert.True(simple.UseUtcTimestamp);
+        Assert.NotNull(simple.TimestampFormat);
+        var json = host.Services.GetRequiredService<IOptionsMonitor<JsonConsoleFormatterOptions>>().CurrentValue;
+        Assert.True(json.UseUtcTimestamp);
+        Assert.NotNull(json.TimestampFormat);
     }
 
     [Fact]
