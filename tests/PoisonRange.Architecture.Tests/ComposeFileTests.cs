@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Xunit;
+using static PoisonRange.Architecture.Tests.Repository;
 
 namespace PoisonRange.Architecture.Tests;
 
@@ -9,15 +10,6 @@ namespace PoisonRange.Architecture.Tests;
 /// </summary>
 public sealed class ComposeFileTests
 {
-    private static readonly string Root = FindRoot();
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Microservices.sln"))) return dir.FullName;
-        throw new InvalidOperationException("Microservices.sln not found above " + AppContext.BaseDirectory);
-    }
-
     private static (int Code, string Out, string Err) Compose(params string[] args)
     {
         var psi = new ProcessStartInfo("docker-compose")

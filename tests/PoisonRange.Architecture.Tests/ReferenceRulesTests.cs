@@ -1,5 +1,6 @@
 using System.Xml.Linq;
 using Xunit;
+using static PoisonRange.Architecture.Tests.Repository;
 
 namespace PoisonRange.Architecture.Tests;
 
@@ -9,39 +10,8 @@ namespace PoisonRange.Architecture.Tests;
 /// </summary>
 public sealed class ReferenceRulesTests
 {
-    private static readonly string Root = FindRoot();
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Microservices.sln"))) return dir.FullName;
-        throw new InvalidOperationException("Microservices.sln not found above " + AppContext.BaseDirectory);
-    }
-
-    private static string Rel(string path) => Path.GetRelativePath(Root, path).Replace('\\', '/');
-
-    /// <summary>Every project reachable from <paramref name="project"/> through ProjectReference, itself included.</summary>
-    internal static IReadOnlySet<string> Closure(string project)
-    {
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var stack = new Stack<string>([Path.GetFullPath(project)]);
-        while (stack.Count > 0)
-        {
-            var p = stack.Pop();
-            if (!seen.Add(p)) continue;
-            foreach (var reference in XDocument.Load(p).Descendants("ProjectReference"))
-                stack.Push(Path.GetFullPath(Path.Combine(Path.GetDirectoryName(p)!, reference.Attribute("Include")!.Value)));
-        }
-        return seen;
-    }
-
     private static IEnumerable<string> PackagesOf(IEnumerable<string> projects) =>
         projects.SelectMany(p => XDocument.Load(p).Descendants("PackageReference").Select(r => r.Attribute("Include")!.Value));
-
-    private static IEnumerable<string> Projects(string folder) =>
-        Directory.Exists(Path.Combine(Root, folder))
-            ? Directory.EnumerateFiles(Path.Combine(Root, folder), "*.csproj", SearchOption.AllDirectories)
-            : [];
 
     [Fact]
     public void Attacker_projects_never_reference_platform_projects()
@@ -64,10 +34,13 @@ public sealed class ReferenceRulesTests
         Assert.DoesNotContain(packages, p => p.StartsWith("Grpc", StringComparison.OrdinalIgnoreCase));
     }
 
-    [Fact]
-    public void Contracts_hold_no_hand_written_code()
+    [Theory]
+    [InlineData("services/Shared/PoisonRange.Contracts")]
+    [InlineData("services/Shared/PoisonRange.Contracts.Referee")]
+    public void Contracts_hold_no_hand_written_code(string folder)
     {
-        var dir = Path.Combine(Root, "services/Shared/PoisonRange.Contracts");
+        var dir = Path.Combine(Root, folder);
+        Assert.True(Directory.Exists(dir), folder + " is missing");
         var sources = Directory.EnumerateFiles(dir, "*.cs", SearchOption.AllDirectories)
             .Where(f => !Rel(f).Contains("/obj/", StringComparison.Ordinal) && !Rel(f).Contains("/bin/", StringComparison.Ordinal));
         Assert.Empty(sources);

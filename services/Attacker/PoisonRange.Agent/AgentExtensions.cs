@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PoisonRange.Agent.Loki;
@@ -13,6 +14,17 @@ namespace PoisonRange.Agent;
 /// <summary>Wiring of the agent into any host (its own Program, or the range's embedded mode).</summary>
 public static class AgentExtensions
 {
+    /// <summary>
+    /// The agent as a service of its own: <see cref="AddAgent"/> plus readiness, which holds only
+    /// while the platform answers (<see cref="GrpcDependencyHealthCheck"/>).
+    /// </summary>
+    public static TBuilder AddAgentService<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.AddAgent(builder.Configuration);
+        builder.AddGrpcDependencyHealthCheck("platform", sp => sp.GetRequiredService<IOptions<PlatformClientOptions>>().Value.Address);
+        return builder;
+    }
+
     /// <summary>
     /// Registers gRPC, the platform client (<c>Platform:*</c>), the agent options (<c>Agent:*</c>),
     /// the baseline strategies, the LOKI pipeline (<see cref="LokiPipelineStrategy"/>), plus every <see cref="IAttackStrategy"/> registered in DI, the

@@ -1,14 +1,13 @@
 using PoisonRange.Agent;
 
-// Standalone agent: Platform:Address, Platform:AttackerKey, Agent:CrawlPageSize.
+// Standalone agent: Platform:Address, Platform:AttackerKey, Agent:* (appsettings.json, environment, command line).
 var builder = WebApplication.CreateBuilder(args);
-builder.Services.AddAgent(builder.Configuration);
-builder.Services.AddGrpcHealthChecks().AddCheck("self", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy());
+builder.AddServiceDefaults();
+builder.AddAgentService();
 
 var app = builder.Build();
+app.MapDefaultEndpoints();
 app.MapAgent();
-app.MapGrpcHealthChecksService();
-app.MapGet("/alive", () => Results.Text("alive"));
 app.Run();
 
 public partial class Program { }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PoisonRange.Client;
@@ -15,6 +16,19 @@ namespace PoisonRange.Injector;
 /// <summary>Wiring of the injector into any host (its own Program, or the range's embedded mode).</summary>
 public static class InjectorExtensions
 {
+    /// <summary>
+    /// The injector as a service of its own: <see cref="AddInjector"/> plus readiness, which
+    /// holds only while its progress store answers and the platform answers
+    /// (<see cref="GrpcDependencyHealthCheck"/>).
+    /// </summary>
+    public static TBuilder AddInjectorService<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.AddInjector(builder.Configuration);
+        builder.Services.AddHealthChecks().AddCheck<InjectionStoreHealthCheck>("store");
+        builder.AddGrpcDependencyHealthCheck("platform", sp => sp.GetRequiredService<IOptions<PlatformClientOptions>>().Value.Address);
+        return builder;
+    }
+
     /// <summary>
     /// Registers gRPC, the platform client (<c>Platform:*</c>), the injector options
     /// (<c>Injector:*</c>), its store (<c>Store:Kind</c> = InMemory | Redis, <c>Store:Redis</c>,

@@ -1,11 +1,11 @@
+using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PoisonRange.Platform.Diagnostics;
@@ -15,32 +15,6 @@ using PoisonRange.Platform.Stores;
 using StackExchange.Redis;
 
 namespace PoisonRange.Platform;
-
-/// <summary>How to start a platform: its two addresses, the operator token and the store.</summary>
-public sealed class PlatformHostOptions
-{
-    /// <summary>The attacker-facing Platform API (h2c). Port 0 picks a free port.</summary>
-    public string PlatformUrl { get; set; } = "http://127.0.0.1:0";
-
-    /// <summary>The operator's Referee API (h2c), on its own port.</summary>
-    public string RefereeUrl { get; set; } = "http://127.0.0.1:0";
-
-    public string OperatorToken { get; set; } = "";
-    public string? DataDirectory { get; set; }
-
-    /// <summary>"memory" (default) or "redis".</summary>
-    public string StoreKind { get; set; } = "memory";
-
-    /// <summary>Redis connection string when <see cref="StoreKind"/> is "redis".</summary>
-    public string? Redis { get; set; }
-
-    /// <summary>Prefix of every Redis key, so platforms can share a Redis.</summary>
-    public string RedisKeyPrefix { get; set; } = "poisonrange:platform:";
-
-    public int TrainThreads { get; set; }
-    public int SchedulerPollMs { get; set; } = 100;
-    public LogLevel MinimumLogLevel { get; set; } = LogLevel.Warning;
-}
 
 /// <summary>A started platform. Disposing it stops both ports and the retrain scheduler.</summary>
 public sealed class RunningPlatform : IAsyncDisposable
@@ -75,33 +49,52 @@ public sealed class RunningPlatform : IAsyncDisposable
 }
 
 /// <summary>
-/// Health of both ports (grpc.health.v1, unauthenticated): serving once the engine has loaded
-/// its state, and only while the store answers (a platform whose Redis is gone is not serving).
-/// </summary>
-internal sealed class StoreHealthCheck(PlatformEngine engine) : IHealthCheck
-{
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(2));
-            var probe = await engine.ProbeStoreAsync(timeout.Token).ConfigureAwait(false);
-            return HealthCheckResult.Healthy($"{probe.Kind} store answers ({probe.Interactions} interactions)");
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            return HealthCheckResult.Unhealthy($"{engine.StoreKind} store does not answer: {e.Message}");
-        }
-    }
-}
-
-/// <summary>
 /// Hosts the platform as two web applications, one per port, that share one engine and store:
 /// the attacker-facing Platform API and the operator's Referee API never share a listener.
+/// Each has the service defaults (grpc.health.v1, /alive, /health, reflection, logging,
+/// telemetry); the standalone Program, the range's embedded mode and tests all start it here.
 /// </summary>
 public static class PlatformHost
 {
+    /// <summary>Exit codes of the standalone platform.</summary>
+    public const int ExitStopped = 0, ExitUnavailable = 1, ExitBadInput = 2;
+
+    /// <summary>
+    /// The standalone platform: settings from appsettings.json, the environment
+    /// (<c>Platform__OperatorToken</c>) and the command line (<c>--Platform:OperatorToken=...</c>);
+    /// runs until SIGTERM or Ctrl+C. Bad settings exit 2, an unreachable store 1, each with one line.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var configuration = new ConfigurationBuilder()
+            .SetBasePath(AppContext.BaseDirectory)
+            .AddJsonFile("appsettings.json", optional: true)
+            .AddEnvironmentVariables()
+            .AddCommandLine(args)
+            .Build();
+        var options = PlatformHostOptions.FromConfiguration(configuration);
+        try
+        {
+            await using var platform = await StartAsync(options);
+            stdout.WriteLine($"platform: Platform API on {platform.PlatformAddress}, Referee API on {platform.RefereeAddress}, store {options.StoreKind}");
+            var done = new TaskCompletionSource();
+            using var _ = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; done.TrySetResult(); });
+            Console.CancelKeyPress += (_, e) => { e.Cancel = true; done.TrySetResult(); };
+            await done.Task;
+            return ExitStopped;
+        }
+        catch (ArgumentException ex)
+        {
+            stderr.WriteLine($"platform: {ex.Message}");
+            return ExitBadInput;
+        }
+        catch (Exception ex) when (ex is RedisConnectionException or IOException)
+        {
+            stderr.WriteLine($"platform: {ex.Message}");
+            return ExitUnavailable;
+        }
+    }
+
     public static async Task<RunningPlatform> StartAsync(PlatformHostOptions options, CancellationToken ct = default)
     {
         if (string.IsNullOrWhiteSpace(options.OperatorToken))
@@ -117,7 +110,7 @@ public static class PlatformHost
         });
         // The platform app's container owns the engine and its meter (IMeterFactory); the referee
         // app shares that engine.
-        var platformApp = BuildApp(options.PlatformUrl, engineOptions, options.MinimumLogLevel, referee: false, services => services
+        var platformApp = BuildApp(options, options.PlatformUrl, engineOptions, referee: false, services => services
             .AddSingleton(store)
             .AddSingleton(TimeProvider.System)
             .AddSingleton<PlatformMetrics>()
@@ -132,7 +125,7 @@ public static class PlatformHost
             await platformApp.DisposeAsync();
             throw;
         }
-        var refereeApp = BuildApp(options.RefereeUrl, engineOptions, options.MinimumLogLevel, referee: true, services => services.AddSingleton(engine));
+        var refereeApp = BuildApp(options, options.RefereeUrl, engineOptions, referee: true, services => services.AddSingleton(engine));
         await platformApp.StartAsync(ct);
         await refereeApp.StartAsync(ct);
         return new RunningPlatform(platformApp, refereeApp, engine);
@@ -154,18 +147,21 @@ public static class PlatformHost
         }
     }
 
-    private static WebApplication BuildApp(string url, IOptions<PlatformOptions> engineOptions, LogLevel logLevel, bool referee, Action<IServiceCollection> engine)
+    private static WebApplication BuildApp(PlatformHostOptions options, string url, IOptions<PlatformOptions> engineOptions, bool referee, Action<IServiceCollection> engine)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(PlatformHost).Assembly.GetName().Name });
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(logLevel);
+        if (options.Configuration is not null) builder.Configuration.AddConfiguration(options.Configuration);
+        // Process-wide meters (runtime, PoisonRange.Platform) are collected once, by the Platform API's application.
+        builder.AddServiceDefaults(processWideMetrics: !referee);
+        builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
         builder.WebHost.UseUrls(url);
         builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(l => l.Protocols = HttpProtocols.Http2));
         engine(builder.Services);
         builder.Services.AddSingleton(engineOptions);
+        AddReadinessChecks(builder.Services.AddHealthChecks(), referee);
         if (referee)
         {
-            // The credential guards the service itself; the health service on the same port is open.
+            // The credential guards the service itself; health and reflection on the same port are open.
             builder.Services.AddSingleton<OperatorTokenInterceptor>();
             builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = 64 * 1024 * 1024)
                 .AddServiceOptions<RefereeService>(o =>
@@ -184,11 +180,21 @@ public static class PlatformHost
                     o.Interceptors.Add<RefusalInterceptor>();
                 });
         }
-        builder.Services.AddGrpcHealthChecks().AddCheck<StoreHealthCheck>("store");
         var app = builder.Build();
+        app.MapDefaultEndpoints();
         if (referee) app.MapGrpcService<RefereeService>();
         else app.MapGrpcService<PlatformApiService>();
-        app.MapGrpcHealthChecksService();
         return app;
+    }
+
+    /// <summary>
+    /// What "ready" means (grpc.health.v1's overall status and /health): on the Referee API, the
+    /// store answers, so an operator can configure a scenario; on the Platform API, the store
+    /// answers and a model serves, so attackers get answers.
+    /// </summary>
+    private static void AddReadinessChecks(IHealthChecksBuilder checks, bool referee)
+    {
+        checks.AddCheck<StoreHealthCheck>("store");
+        if (!referee) checks.AddCheck<PlatformReadinessCheck>("model");
     }
 }
