@@ -9,7 +9,7 @@ namespace PoisonRange.Architecture.Tests;
 /// </summary>
 public sealed class ReferenceRulesTests
 {
-    private static readonly string Root = FindRoot();
+    internal static readonly string Root = FindRoot();
 
     private static string FindRoot()
     {
@@ -18,7 +18,7 @@ public sealed class ReferenceRulesTests
         throw new InvalidOperationException("Microservices.sln not found above " + AppContext.BaseDirectory);
     }
 
-    private static string Rel(string path) => Path.GetRelativePath(Root, path).Replace('\\', '/');
+    internal static string Rel(string path) => Path.GetRelativePath(Root, path).Replace('\\', '/');
 
     /// <summary>Every project reachable from <paramref name="project"/> through ProjectReference, itself included.</summary>
     internal static IReadOnlySet<string> Closure(string project)

@@ -1,12 +1,11 @@
 using PoisonRange.Estimator;
 
-// Standalone estimator: gRPC (h2c) on Kestrel's endpoints; Estimator:* options.
+// The estimator service: gRPC (h2c) on Kestrel's endpoints; Estimator:* options.
 var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddEstimator(builder.Configuration);
 
 var app = builder.Build();
 app.MapEstimator();
-app.MapGrpcHealthChecksService();
 app.MapGet("/alive", () => Results.Text("alive"));
 app.Run();
 

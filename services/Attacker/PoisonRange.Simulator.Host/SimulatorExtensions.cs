@@ -9,7 +9,7 @@ using PoisonRange.Client;
 
 namespace PoisonRange.Simulator;
 
-/// <summary>Wiring of the simulator into any host (its own Program, or the range's embedded mode).</summary>
+/// <summary>Wiring of the simulator service into any host (its own Program, or the range's embedded mode).</summary>
 public static class SimulatorExtensions
 {
     /// <summary>

@@ -2,7 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace PoisonRange.Estimator;
 
-/// <summary>Wiring of the estimator into any host (its own Program, or an embedded one).</summary>
+/// <summary>Wiring of the estimator service into any host (its own Program, or the range's embedded mode).</summary>
 public static class EstimatorExtensions
 {
     /// <summary>Registers gRPC, gRPC health checks, the <c>Estimator:*</c> options and the shared <see cref="EstimatorState"/>.</summary>
@@ -16,7 +16,11 @@ public static class EstimatorExtensions
         return services;
     }
 
-    /// <summary>Maps the Estimator gRPC service.</summary>
-    public static GrpcServiceEndpointConventionBuilder MapEstimator(this IEndpointRouteBuilder endpoints)
-        => endpoints.MapGrpcService<EstimatorService>();
+    /// <summary>Maps the Estimator gRPC service and the standard gRPC health service.</summary>
+    public static IEndpointRouteBuilder MapEstimator(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGrpcService<EstimatorService>();
+        endpoints.MapGrpcHealthChecksService();
+        return endpoints;
+    }
 }
