@@ -99,6 +99,9 @@ public sealed class LokiPipelineLoopbackTests(LoopbackLokiServices services) : I
         Assert.Contains("simulator", phases);
         Assert.Contains(ctx.Notes.Remarks, r => r.StartsWith("loki simulator: bprmf", StringComparison.Ordinal) && r.Contains("6 queries", StringComparison.Ordinal));
         Assert.Contains(ctx.Notes.Remarks, r => r.Contains("poprec (weight", StringComparison.Ordinal) && r.Contains("bprmf 1.000", StringComparison.Ordinal));
+        // The simulator's probes and crawl pages count as the attack's platform spend.
+        Assert.Equal(6, ctx.Notes.DelegatedQueries);
+        Assert.True(ctx.Notes.DelegatedCrawlPages > 0);
         var rewardNote = Assert.Single(ctx.Notes.Remarks, r => r.StartsWith("loki reward:", StringComparison.Ordinal));
         Assert.DoesNotContain(" 0 ScoreProfiles calls", rewardNote);
 

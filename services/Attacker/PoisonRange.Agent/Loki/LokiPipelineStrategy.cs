@@ -71,6 +71,7 @@ public sealed class LokiPipelineStrategy(LokiServices services, LokiOptions? def
         var built = await BuildSimulatorAsync(buildRequest, progress, cancellationToken).ConfigureAwait(false);
         notes.Add(string.Create(CultureInfo.InvariantCulture,
             $"loki simulator: {string.Join(", ", built.Models.Select(m => $"{m.Kind} {m.Weight:0.000}"))}; {built.Queries} queries, {built.Accounts} probe accounts; {built.Message}"));
+        notes.AddDelegatedSpend(built.Queries, built.CrawlPages);
         if (built.Degraded) notes.Add($"loki simulator: probe budget degraded: {built.SpendMessage}");
         notes.AddPhase("simulator", clock.Elapsed.TotalSeconds);
 
