@@ -10,8 +10,8 @@ case "$service" in
   platform) cd /app/platform && exec dotnet PoisonRange.Platform.dll "$@" ;;
   agent)    cd /app/agent && exec dotnet PoisonRange.Agent.dll "$@" ;;
   injector) cd /app/injector && exec dotnet PoisonRange.Injector.dll "$@" ;;
-  simulator) cd /app/simulator && exec dotnet PoisonRange.Simulator.dll "$@" ;;
-  estimator) cd /app/estimator && exec dotnet PoisonRange.Estimator.dll "$@" ;;
+  simulator) cd /app/simulator && exec dotnet PoisonRange.Simulator.Host.dll "$@" ;;
+  estimator) cd /app/estimator && exec dotnet PoisonRange.Estimator.Host.dll "$@" ;;
   range)    exec dotnet /app/range/range.dll "$@" ;;
   health)   exec dotnet /app/probe/health-probe.dll "$@" ;;
   *) echo "poisonrange: unknown service '$service' (platform, agent, injector, simulator, estimator, range, health)" >&2; exit 2 ;;

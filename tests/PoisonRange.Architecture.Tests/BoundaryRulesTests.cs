@@ -19,17 +19,6 @@ public sealed class BoundaryRulesTests
     private const string RefereeNamespace = "PoisonRange.Contracts.Platform.V1";
     private const string RefereeServiceType = "Referee";
 
-    /// <summary>
-    /// Host-to-host references that exist today and are being removed (the simulator and the
-    /// estimator become libraries with thin hosts). Each entry must still be true: once a
-    /// reference goes, its entry goes too, so the list only ever shrinks.
-    /// </summary>
-    private static readonly (string From, string To)[] PendingHostReferences =
-    [
-        ("services/Attacker/PoisonRange.Agent/PoisonRange.Agent.csproj", "services/Attacker/PoisonRange.Simulator/PoisonRange.Simulator.csproj"),
-        ("services/Attacker/PoisonRange.Agent/PoisonRange.Agent.csproj", "services/Attacker/PoisonRange.Estimator/PoisonRange.Estimator.csproj"),
-    ];
-
     private static string Configuration =>
         typeof(BoundaryRulesTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
 
@@ -81,22 +70,14 @@ public sealed class BoundaryRulesTests
     [Fact]
     public void No_service_references_a_host_as_a_library()
     {
-        // The range hosts every service in one process (embedded mode), tests drive hosts in
-        // process; every other project reaches a service through its gRPC client.
-        var pending = PendingHostReferences.Select(p => (Full(p.From), Full(p.To))).ToHashSet();
+        // Only the embedded composition starts hosts in one process (and tests drive hosts in
+        // process); every other project reaches a service through its gRPC client.
+        const string embedded = "services/Range/PoisonRange.Range.Embedded/";
         var offending = new List<string>();
-        var stillPending = new HashSet<(string, string)>();
-        foreach (var project in Projects("services").Where(p => !Rel(p).StartsWith("services/Range/", StringComparison.Ordinal)))
-        {
+        foreach (var project in Projects("services").Where(p => !Rel(p).StartsWith(embedded, StringComparison.Ordinal)))
             foreach (var reference in Closure(project).Where(r => r != Path.GetFullPath(project) && IsHost(r)))
-            {
-                if (pending.Contains((Path.GetFullPath(project), reference))) stillPending.Add((Path.GetFullPath(project), reference));
-                else offending.Add($"{Rel(project)} -> {Rel(reference)}");
-            }
-        }
+                offending.Add($"{Rel(project)} -> {Rel(reference)}");
         Assert.True(offending.Count == 0, "hosts referenced as libraries: " + string.Join(", ", offending));
-        var stale = pending.Except(stillPending).Select(p => $"{Rel(p.Item1)} -> {Rel(p.Item2)}").ToList();
-        Assert.True(stale.Count == 0, "no longer true, remove from PendingHostReferences: " + string.Join(", ", stale));
     }
 
     [Fact]

@@ -130,6 +130,22 @@ public sealed class SimulatorServiceTests(LoopbackPlatform platform) : IClassFix
             using var call = client.Retrain(badKind);
             await call.ResponseStream.MoveNext();
         })).StatusCode);
+        var unknownItem = new RetrainModelRequest { Kind = "poprec", FakeProfiles = { new FakeSequence { ItemIds = { "i3", "no-such-item" } } } };
+        var unknownEx = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            using var call = client.Retrain(unknownItem);
+            await call.ResponseStream.MoveNext();
+        });
+        Assert.Equal(StatusCode.NotFound, unknownEx.StatusCode);
+        Assert.StartsWith("Fake profile 0:", unknownEx.Status.Detail);
+        var emptyProfile = new RetrainModelRequest { Kind = "poprec", FakeProfiles = { new FakeSequence() } };
+        var emptyEx = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            using var call = client.Retrain(emptyProfile);
+            await call.ResponseStream.MoveNext();
+        });
+        Assert.Equal(StatusCode.InvalidArgument, emptyEx.StatusCode);
+        Assert.Equal("Fake profile 0 is empty.", emptyEx.Status.Detail);
         var badBuild = new BuildRequest { ProbeQueries = -3 };
         var badEx = await Assert.ThrowsAsync<RpcException>(async () =>
         {

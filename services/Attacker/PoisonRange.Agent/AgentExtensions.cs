@@ -27,7 +27,9 @@ public static class AgentExtensions
 
     /// <summary>
     /// Registers gRPC, the platform client (<c>Platform:*</c>), the agent options (<c>Agent:*</c>),
-    /// the baseline strategies, the LOKI pipeline (<see cref="LokiPipelineStrategy"/>), plus every <see cref="IAttackStrategy"/> registered in DI, the
+    /// the clients of the simulator and estimator services (<c>Simulator:Address</c>,
+    /// <c>Estimator:Address</c>, see <see cref="AttackerServiceOptions"/>), the baseline strategies,
+    /// the LOKI pipeline over them (<see cref="LokiPipelineStrategy"/>), plus every <see cref="IAttackStrategy"/> registered in DI, the
     /// cached <see cref="AttackerViewProvider"/> and the <see cref="AgentRunner"/>.
     /// </summary>
     public static IServiceCollection AddAgent(this IServiceCollection services, IConfiguration configuration)
@@ -36,13 +38,14 @@ public static class AgentExtensions
         services.AddGrpc();
         services.AddPlatformClient(configuration);
         services.AddOptions<AgentOptions>().Bind(configuration.GetSection(AgentOptions.SectionName));
+        services.TryAddSingleton(_ => LokiServices.FromConfiguration(configuration));
         services.TryAddSingleton(sp =>
         {
             var registry = StrategyRegistry.CreateDefault();
             var extras = sp.GetServices<IAttackStrategy>().ToArray();
             // The full black-box LOKI pipeline, unless the host registered its own "loki".
             if (!extras.Any(s => string.Equals(s.Name, LokiTrainer.StrategyName, StringComparison.OrdinalIgnoreCase)))
-                registry.Add(new LokiPipelineStrategy(sp.GetRequiredService<PlatformClient>()));
+                registry.Add(new LokiPipelineStrategy(sp.GetRequiredService<LokiServices>()));
             foreach (var extra in extras) registry.Add(extra);
             return registry;
         });

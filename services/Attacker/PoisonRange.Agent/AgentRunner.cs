@@ -75,8 +75,8 @@ public sealed class AgentRunner(StrategyRegistry registry, AttackerViewProvider 
         var result = new GenerateResult { Strategy = strategy.Name };
         result.Profiles.AddRange(ToProfiles(dataset, specs));
         var delta = views.Client.Counters.Snapshot() - before;
-        result.PlatformQueries = delta.Queries;
-        result.CrawlPages = (int)delta.CrawlPages;
+        result.PlatformQueries = delta.Queries + context.Notes.DelegatedQueries;
+        result.CrawlPages = (int)(delta.CrawlPages + context.Notes.DelegatedCrawlPages);
         result.Seconds = _time.GetElapsedTime(started).TotalSeconds;
         result.Notes.AddRange(context.Notes.Remarks);
         foreach (var (phase, seconds) in context.Notes.PhaseSeconds)

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Grpc.Core;
+using PoisonRange.Agent.Loki;
 using PoisonRange.Client;
 using PoisonRange.Contracts.Attacker.V1;
 using ProgressUpdate = PoisonRange.Contracts.Common.V1.Progress;
@@ -55,6 +56,10 @@ public sealed class AgentService(AgentRunner runner) : AgentBase
         catch (PlatformUnavailableException ex)
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition, ex.Message));
+        }
+        catch (AttackerServiceException ex)
+        {
+            throw new RpcException(new Status(ex.StatusCode, ex.Message));
         }
         await responseStream.WriteAsync(new GenerateUpdate { Result = result }, context.CancellationToken).ConfigureAwait(false);
     }

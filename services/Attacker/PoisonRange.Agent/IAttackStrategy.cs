@@ -38,6 +38,8 @@ public sealed class AttackNotes
     private readonly Lock _lock = new();
     private readonly List<string> _remarks = [];
     private readonly List<KeyValuePair<string, double>> _phases = [];
+    private long _delegatedQueries;
+    private long _delegatedCrawlPages;
 
     public void Add(string remark)
     {
@@ -56,6 +58,21 @@ public sealed class AttackNotes
             else _phases[i] = new(phase, _phases[i].Value + seconds);
         }
     }
+
+    /// <summary>
+    /// Adds platform calls another attacker service made for this attack with the attacker key
+    /// (LOKI: the simulator's crawl and probe queries); the Generate result counts them with the
+    /// agent's own.
+    /// </summary>
+    public void AddDelegatedSpend(long queries, long crawlPages)
+    {
+        Interlocked.Add(ref _delegatedQueries, queries);
+        Interlocked.Add(ref _delegatedCrawlPages, crawlPages);
+    }
+
+    public long DelegatedQueries => Interlocked.Read(ref _delegatedQueries);
+
+    public long DelegatedCrawlPages => Interlocked.Read(ref _delegatedCrawlPages);
 
     public IReadOnlyList<string> Remarks
     {

@@ -171,6 +171,37 @@ public sealed class SimulatorEnsemble : IDisposable
     }
 
     /// <summary>
+    /// <see cref="RetrainWith"/> for fake profiles given as platform item ids, saved as a
+    /// checkpoint with the kind and weight of the ensemble's model of that kind.
+    /// </summary>
+    /// <exception cref="ArgumentException">An empty fake profile, or a kind the ensemble lacks.</exception>
+    /// <exception cref="KeyNotFoundException">A fake profile holds an item outside the training set.</exception>
+    public ModelCheckpoint RetrainCheckpoint(string kind, IReadOnlyList<IReadOnlyList<string>> fakeProfiles, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(kind);
+        ArgumentNullException.ThrowIfNull(fakeProfiles);
+        var fakes = new List<int[]>(fakeProfiles.Count);
+        for (int f = 0; f < fakeProfiles.Count; f++)
+        {
+            if (fakeProfiles[f].Count == 0) throw new ArgumentException($"Fake profile {f} is empty.");
+            try
+            {
+                fakes.Add(ToInternal(fakeProfiles[f]));
+            }
+            catch (KeyNotFoundException ex)
+            {
+                throw new KeyNotFoundException($"Fake profile {f}: {ex.Message}", ex);
+            }
+        }
+        var local = Models.LastOrDefault(m => string.Equals(m.Kind, kind.Trim(), StringComparison.OrdinalIgnoreCase))
+            ?? throw new ArgumentException($"The ensemble has no '{kind}' model; its kinds are {string.Join(", ", Models.Select(m => m.Kind))}.");
+        using var model = RetrainWith(kind, fakes, null, cancellationToken);
+        using var buffer = new MemoryStream();
+        model.Save(buffer);
+        return new ModelCheckpoint(local.Kind, local.Weight, buffer.ToArray(), null);
+    }
+
+    /// <summary>
     /// A new model of <paramref name="kind"/> (one of the ensemble's kinds, with its
     /// hyper-parameters and seed) trained on the crawled data plus <paramref name="fakeProfiles"/>
     /// (ordered internal item ids, one array per fake user, appended as users "fake-0", "fake-1", ...).

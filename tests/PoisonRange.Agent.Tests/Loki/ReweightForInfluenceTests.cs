@@ -1,15 +1,14 @@
 using PoisonRange.Agent.Loki;
-using PoisonRange.Recommenders;
+using PoisonRange.Contracts.Attacker.V1;
 using PoisonRange.Recommenders.Influence;
 using Xunit;
-using SimulatorModel = PoisonRange.Simulator.LocalModel;
 
 namespace PoisonRange.Agent.Tests.Loki;
 
-/// <summary>Which local models the LOKI reward differentiates (only the kinds matter, so the models are untrained).</summary>
+/// <summary>Which of the simulator's local models the LOKI reward differentiates (its Build result lists kinds and weights).</summary>
 public sealed class ReweightForInfluenceTests
 {
-    private static SimulatorModel Local(string kind, double weight) => new(kind, RecommenderFactory.Create(kind, null, 0), weight);
+    private static ModelWeight Local(string kind, double weight) => new() { Kind = kind, Weight = weight };
 
     [Fact]
     public void The_four_loki_kinds_all_enter_the_reward_with_their_weights()
@@ -19,7 +18,6 @@ public sealed class ReweightForInfluenceTests
         Assert.Null(note);
         Assert.Equal(["bprmf", "fpmc", "gru4rec", "transrec"], result.Select(m => m.Kind));
         Assert.Equal([0.1, 0.2, 0.3, 0.4], result.Select(m => Math.Round(m.Weight, 12)));
-        foreach (var m in models) m.Model.Dispose();
     }
 
     [Fact]
@@ -33,9 +31,7 @@ public sealed class ReweightForInfluenceTests
         Assert.Contains("poprec (weight 0.600) cannot be differentiated", note);
         Assert.Contains("fpmc 0.500, transrec 0.500", note);
 
-        using var pop = RecommenderFactory.Create("poprec", null, 0);
-        var none = Assert.Throws<ArgumentException>(() => LokiPipelineStrategy.ReweightForInfluence([new SimulatorModel("poprec", pop, 1.0)], out _));
+        var none = Assert.Throws<ArgumentException>(() => LokiPipelineStrategy.ReweightForInfluence([Local("poprec", 1.0)], out _));
         Assert.Contains(string.Join(", ", InfluenceModels.SupportedKinds), none.Message);
-        foreach (var m in models) m.Model.Dispose();
     }
 }

@@ -191,7 +191,7 @@ public sealed class FakeAccount(string id, string key)
     internal Dictionary<string, RecordReply> Replies { get; } = new(StringComparer.Ordinal);
 }
 
-public sealed class FakePlatformService(FakePlatformState state) : Platform.PlatformBase
+public sealed class FakePlatformService(FakePlatformState state) : PoisonRange.Contracts.Platform.V1.Platform.PlatformBase
 {
     public override Task<RegisterReply> Register(RegisterRequest request, ServerCallContext context)
     {

@@ -1,40 +1,45 @@
 using System.Diagnostics;
 using System.Globalization;
-using PoisonRange.Client;
+using Grpc.Core;
+using PoisonRange.Contracts.Attacker.V1;
 using PoisonRange.Data;
-using PoisonRange.Estimator;
 using PoisonRange.Recommenders;
 using PoisonRange.Recommenders.Influence;
-using PoisonRange.Simulator;
-using EstimatorModel = PoisonRange.Estimator.LocalModel;
 
 namespace PoisonRange.Agent.Loki;
 
 /// <summary>
-/// The whole black-box LOKI attack (§3) as the agent's "loki" strategy: from the crawled view in
-/// the context it trains the simulator's local models and fits their weights with a counted probe
-/// budget on the platform (§3.2), builds the influence estimator's cache for every
-/// (target user, target item) pair over the models it can differentiate (§3.3), trains the DQN
-/// agent on the estimator's predicted score change as reward (§3.4) and generates the fake
-/// profiles with the trained policy. Each phase reports progress ("simulator", "estimator",
-/// "groups", "train", "generate") and its wall-clock seconds in <see cref="AttackContext.Notes"/>.
+/// The whole black-box LOKI attack (§3) as the agent's "loki" strategy, through the attacker's
+/// services: the simulator service crawls the platform, trains the local models and fits their
+/// weights with a counted probe budget (§3.2, its <c>Build</c>); its checkpoints and training set
+/// stream through the agent into the estimator service (<c>ExportModels</c> → <c>LoadModels</c>),
+/// which caches s_test for every (target user, target item) pair over the models it can
+/// differentiate (§3.3, <c>BuildCache</c>); the DQN agent trains on the estimator's predicted
+/// score change as reward (§3.4, batched <c>ScoreProfiles</c>) and generates the fake profiles
+/// with the trained policy. Each phase reports progress ("simulator", "estimator", "groups",
+/// "train", "generate") and its wall-clock seconds in <see cref="AttackContext.Notes"/>.
 /// </summary>
 /// <remarks>
-/// LOKI's four kinds (BPR-MF, FPMC, GRU4Rec, TransRec) all have an influence view. A local model
+/// The agent works in its own crawled view; the simulator in its own crawl. The two are joined
+/// by platform ids: target users and items and every scored profile are mapped from the view's
+/// indices to the simulator's training-set indices (<see cref="TrainingSetMap"/>). The
+/// checkpoints pass through the agent rather than being pulled by the estimator, so that the
+/// estimator needs no simulator address and the agent decides which models enter the reward:
+/// LOKI's four kinds (BPR-MF, FPMC, GRU4Rec, TransRec) all have an influence view; a local model
 /// of another kind stays in the simulator (it shapes the weights of the others through the
-/// Kendall fit) but is left out of the reward; the remaining weights are renormalised to sum to 1
-/// and a note says so. With <see cref="LokiOptions.AnchorRecentItems"/> the target users' most
-/// recent items form a group of their own (an extension beyond the paper's action space). Parameters (besides the agent's
-/// <see cref="LokiOptions.ParameterNames"/>): see <see cref="PipelineParameterNames"/>.
+/// Kendall fit) but is not sent, the remaining weights are renormalised to sum to 1 and a note
+/// says so. With <see cref="LokiOptions.AnchorRecentItems"/> the target users' most recent items
+/// form a group of their own (an extension beyond the paper's action space). Parameters (besides
+/// the agent's <see cref="LokiOptions.ParameterNames"/>): see <see cref="PipelineParameterNames"/>.
 /// </remarks>
-public sealed class LokiPipelineStrategy(PlatformClient client, LokiOptions? defaults = null) : IAttackStrategy
+public sealed class LokiPipelineStrategy(LokiServices services, LokiOptions? defaults = null) : IAttackStrategy
 {
     /// <summary>Target users the attack draws from the view when the request names none.</summary>
     public const int DefaultTargetUsers = 20;
 
     private const ulong TargetUserSalt = 0x4C4F4B4954555352UL;
 
-    private readonly PlatformClient _client = client ?? throw new ArgumentNullException(nameof(client));
+    private readonly LokiServices _services = services ?? throw new ArgumentNullException(nameof(services));
 
     public string Name => LokiTrainer.StrategyName;
 
@@ -54,69 +59,49 @@ public sealed class LokiPipelineStrategy(PlatformClient client, LokiOptions? def
         ArgumentNullException.ThrowIfNull(context);
         context.Validate();
         var options = LokiOptions.FromContext(context, defaults, PipelineParameterNames);
-        var simulatorOptions = SimulatorOptionsFrom(context);
-        var lissa = LissaOptionsFrom(context);
+        var buildRequest = BuildRequestFrom(context);
+        var lissa = LissaSettingsFrom(context);
         var progress = context.Progress;
         var notes = context.Notes;
         if (context.FakeUsers == 0) return [];
 
+        // 1. The simulator service crawls, trains, probes and fits the weights.
         var clock = Stopwatch.StartNew();
-        // 1. The simulator, trained on the context's view so that every index below is the view's.
         var view = context.View;
-        var specs = simulatorOptions.EffectiveModels();
-        var simProgress = progress is null ? null : new SyncProgress<SimulatorProgress>(p =>
-            progress.Report(new AttackProgress("simulator", p.Done, p.Total, $"{p.Phase}: {p.Message}")));
-        var before = _client.Counters.Snapshot();
-        var models = await Task.Run(() => SimulatorBuilder.TrainModels(view, specs, simulatorOptions.Seed, simulatorOptions.Threads, simProgress, cancellationToken),
-            cancellationToken).ConfigureAwait(false);
-        SimulatorEnsemble ensemble;
-        try
-        {
-            var plan = await SimulatorBuilder.PlanProbesAsync(_client, view, simulatorOptions, cancellationToken).ConfigureAwait(false);
-            var run = await SimulatorBuilder.RunProbesAsync(_client, view, plan, simulatorOptions, simProgress, cancellationToken).ConfigureAwait(false);
-            var spent = _client.Counters.Snapshot() - before;
-            ensemble = SimulatorBuilder.Assemble(view, specs, models, run, plan, spent, simulatorOptions, simProgress, cancellationToken);
-        }
-        catch
-        {
-            foreach (var m in models) m.Dispose();
-            throw;
-        }
-        using var ownedEnsemble = ensemble;
+        var built = await BuildSimulatorAsync(buildRequest, progress, cancellationToken).ConfigureAwait(false);
         notes.Add(string.Create(CultureInfo.InvariantCulture,
-            $"loki simulator: {string.Join(", ", ensemble.Models.Select(m => $"{m.Kind} {m.Weight:0.000}"))}; {ensemble.Spend.Queries} queries, {ensemble.Spend.Accounts} probe accounts; {ensemble.Agreement.Message}"));
-        if (ensemble.Spend.Degraded) notes.Add($"loki simulator: probe budget degraded: {ensemble.Spend.Message}");
+            $"loki simulator: {string.Join(", ", built.Models.Select(m => $"{m.Kind} {m.Weight:0.000}"))}; {built.Queries} queries, {built.Accounts} probe accounts; {built.Message}"));
+        notes.AddDelegatedSpend(built.Queries, built.CrawlPages);
+        if (built.Degraded) notes.Add($"loki simulator: probe budget degraded: {built.SpendMessage}");
         notes.AddPhase("simulator", clock.Elapsed.TotalSeconds);
 
-        // 2. The estimator over the differentiable models, weights renormalised.
+        // 2. The estimator service over the differentiable models, weights renormalised.
         clock.Restart();
-        var differentiable = ReweightForInfluence(ensemble.Models, out var skippedNote);
+        var differentiable = ReweightForInfluence(built.Models, out var skippedNote);
         if (skippedNote is not null)
         {
             notes.Add(skippedNote);
             progress?.Report(new AttackProgress("estimator", 0, 1, skippedNote));
         }
+        var map = await TransferModelsAsync(built.Models, differentiable, cancellationToken).ConfigureAwait(false);
+        var join = map.Join(view);
+        if (join.MissingItems > 0 || join.MissingUsers > 0)
+            notes.Add($"loki estimator: of the view's {view.ItemCount} items and {view.UserCount} users, {join.MissingItems} items and {join.MissingUsers} users are not in the simulator's training set ({map.ItemIds.Count} items, {map.UserCount} users) and do not enter the reward");
         var targetUsers = context.TargetUsers.Count > 0 ? context.TargetUsers.ToArray() : DrawTargetUsers(view, context.Seed);
         if (context.TargetUsers.Count == 0)
             notes.Add($"loki estimator: no target users given; {targetUsers.Length} users with a public history drawn with the seed");
-        var pairs = targetUsers.SelectMany(u => context.TargetItems.Select(i => new TargetPair(u, i))).ToArray();
-        // The reward needs only the summed target score change, and s_test is linear in ∇f: one
-        // solve per model for Σ∇f gives the same scores as one per pair, at the cost of one pair.
-        using var estimator = new InfluenceEstimator(differentiable, view, pairs, lissa, solvePerTarget: false);
-        var cacheProgress = progress is null ? null : new SyncProgress<CacheBuildProgress>(p =>
-            progress.Report(new AttackProgress("estimator", p.Solve.Iteration, p.Solve.Depth,
-                string.Create(CultureInfo.InvariantCulture, $"s_test for {pairs.Length} target pairs, model {p.Model}/{p.Models} ({p.Kind}), LiSSA step {p.Solve.Iteration}/{p.Solve.Depth}, change {p.Solve.RelativeChange:0.###e0}"))));
-        var cache = await estimator.BuildCacheAsync(cacheProgress, cancellationToken).ConfigureAwait(false);
-        foreach (var m in cache.Models.Where(m => m.Result.Status != SolveStatus.Converged))
+        var pairs = TargetPairs(join, view, targetUsers, context.TargetItems, notes);
+        var cache = await BuildCacheAsync(pairs, lissa, differentiable.Count, progress, cancellationToken).ConfigureAwait(false);
+        foreach (var m in cache.Models.Where(m => m.Status != "Converged"))
             notes.Add(string.Create(CultureInfo.InvariantCulture,
-                $"loki estimator: LiSSA for {m.Kind} {(m.Result.Status == SolveStatus.Diverged ? "diverged" : "stopped without converging")} after {m.Result.Iterations} steps (relative change {m.Result.RelativeChange:0.###e0}); its reward term is approximate"));
+                $"loki estimator: LiSSA for {m.Kind} {(m.Status == "Diverged" ? "diverged" : "stopped without converging")} after {m.Iterations} steps (relative change {m.RelativeChange:0.###e0}); its reward term is approximate"));
         notes.AddPhase("estimator", clock.Elapsed.TotalSeconds);
         progress?.Report(new AttackProgress("estimator", 1, 1, string.Create(CultureInfo.InvariantCulture,
-            $"influence cache for {pairs.Length} pairs × {differentiable.Count} models in {cache.Elapsed.TotalSeconds:0.0} s")));
+            $"influence cache for {pairs.Count} pairs × {differentiable.Count} models in {cache.Seconds:0.0} s")));
 
         // 3. Groups, 4. training, 5. generation.
         clock.Restart();
-        var reward = new FunctionProfileReward(estimator.ScoreProfiles);
+        var reward = new EstimatorProfileReward(_services, join.ViewToTrainingItem);
         progress?.Report(new AttackProgress("groups", 0, 1, $"loki: grouping {view.ItemCount} items into {options.Grouping.Groups} groups + targets"));
         var anchors = options.AnchorItems(view, targetUsers, context.TargetItems);
         if (anchors.Count > 0) notes.Add($"loki groups: {anchors.Count} anchor items (up to {options.AnchorRecentItems} most recent of each of {targetUsers.Length} target users) in a group of their own");
@@ -130,6 +115,8 @@ public sealed class LokiPipelineStrategy(PlatformClient client, LokiOptions? def
         var last = training.History.Count > 0 ? training.History[^1] : null;
         notes.Add(string.Create(CultureInfo.InvariantCulture,
             $"loki agent: {training.Episodes} episodes in {training.Rounds} rounds, {training.GradientSteps} gradient steps, stopped by {(training.StopReason == LokiStopReason.TimeBudget ? "the time budget" : "the episode budget")}{(last is null ? "" : $"; last round mean reward {last.MeanReward:0.###e0}, target share {last.TargetShare:0.00}")}"));
+        notes.Add(string.Create(CultureInfo.InvariantCulture,
+            $"loki reward: {reward.Profiles} profiles in {reward.Calls} ScoreProfiles calls, {reward.Seconds:0.00} s"));
         notes.AddPhase("train", clock.Elapsed.TotalSeconds);
 
         clock.Restart();
@@ -138,20 +125,147 @@ public sealed class LokiPipelineStrategy(PlatformClient client, LokiOptions? def
         return profiles;
     }
 
+    /// <summary>Runs the simulator's Build, relaying its progress; the result with the weights.</summary>
+    private async Task<BuildResult> BuildSimulatorAsync(BuildRequest request, IProgress<AttackProgress>? progress, CancellationToken ct)
+    {
+        var client = _services.SimulatorClient;
+        return await LokiServices.CallAsync(AttackerServiceOptions.SimulatorSection, _services.Simulator, async () =>
+        {
+            using var call = client.Build(request, deadline: LokiServices.LongDeadline(_services.Simulator), cancellationToken: ct);
+            BuildResult? result = null;
+            await foreach (var update in call.ResponseStream.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                if (update.UpdateCase == BuildUpdate.UpdateOneofCase.Result) result = update.Result;
+                else if (update.Progress is { } p) progress?.Report(new AttackProgress("simulator", p.Done, p.Total, $"{p.Phase}: {p.Message}"));
+            }
+            return result ?? throw new AttackerServiceException(StatusCode.Internal, $"The simulator at {_services.Simulator.Address} ended Build without a result.");
+        }, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Streams the simulator's export into the estimator's LoadModels: the checkpoints of the
+    /// differentiable models chunk by chunk as they arrive (with their renormalised weights), then
+    /// the training set. Returns the training set's platform ids, which the view is joined on.
+    /// </summary>
+    private async Task<TrainingSetMap> TransferModelsAsync(IReadOnlyList<ModelWeight> ensemble, IReadOnlyList<ModelWeight> differentiable, CancellationToken ct)
+    {
+        var simulator = _services.SimulatorClient;
+        var estimator = _services.EstimatorClient;
+        using var load = await LokiServices.CallAsync(AttackerServiceOptions.EstimatorSection, _services.Estimator,
+            () => Task.FromResult(estimator.LoadModels(deadline: LokiServices.LongDeadline(_services.Estimator), cancellationToken: ct)), ct).ConfigureAwait(false);
+        var reweighted = differentiable.ToDictionary(m => m.Kind, m => m.Weight, StringComparer.OrdinalIgnoreCase);
+        TrainingSetHeader? header = null;
+        var users = new List<TrainingUser>();
+        int currentModel = -1;
+        bool forwarding = false;
+        await LokiServices.CallAsync(AttackerServiceOptions.SimulatorSection, _services.Simulator, async () =>
+        {
+            using var export = simulator.ExportModels(new ExportModelsRequest(), deadline: LokiServices.LongDeadline(_services.Simulator), cancellationToken: ct);
+            await foreach (var chunk in export.ResponseStream.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                switch (chunk.ChunkCase)
+                {
+                    case ExportChunk.ChunkOneofCase.Model:
+                        var model = chunk.Model;
+                        if (model.Index != currentModel)
+                        {
+                            currentModel = model.Index;
+                            if (model.Index >= ensemble.Count || !string.Equals(ensemble[model.Index].Kind, model.Kind, StringComparison.OrdinalIgnoreCase))
+                                throw new AttackerServiceException(StatusCode.Internal,
+                                    $"The simulator at {_services.Simulator.Address} exported model {model.Index} ({model.Kind}), which its Build result does not list.");
+                            forwarding = reweighted.TryGetValue(model.Kind, out var weight);
+                            if (forwarding)
+                                await SendAsync(load, new LoadModelsChunk { Model = new ModelHeader { Kind = model.Kind, Weight = weight, CheckpointSize = model.TotalBytes } }, ct).ConfigureAwait(false);
+                        }
+                        if (forwarding) await SendAsync(load, new LoadModelsChunk { CheckpointData = model.Data }, ct).ConfigureAwait(false);
+                        break;
+                    case ExportChunk.ChunkOneofCase.TrainingSet:
+                        header = chunk.TrainingSet;
+                        break;
+                    case ExportChunk.ChunkOneofCase.TrainingUsers:
+                        users.AddRange(chunk.TrainingUsers.Users);
+                        break;
+                }
+            }
+            return true;
+        }, ct).ConfigureAwait(false);
+        if (header is null || users.Count != header.Users)
+            throw new AttackerServiceException(StatusCode.Internal,
+                $"The simulator at {_services.Simulator.Address} exported an incomplete training set ({users.Count} of {header?.Users ?? 0} users).");
+
+        var train = new TrainingSet { ItemCount = header.ItemIds.Count };
+        foreach (var user in users) train.Sequences.Add(new Sequence { Items = { user.Items } });
+        await SendAsync(load, new LoadModelsChunk { Train = train }, ct).ConfigureAwait(false);
+        var reply = await LokiServices.CallAsync(AttackerServiceOptions.EstimatorSection, _services.Estimator, async () =>
+        {
+            await load.RequestStream.CompleteAsync().ConfigureAwait(false);
+            return await load.ResponseAsync.ConfigureAwait(false);
+        }, ct).ConfigureAwait(false);
+        if (reply.Models.Count != differentiable.Count)
+            throw new AttackerServiceException(StatusCode.Internal,
+                $"The estimator at {_services.Estimator.Address} loaded {reply.Models.Count} of {differentiable.Count} models.");
+        return new TrainingSetMap(header.ItemIds.ToArray(), users.Select(u => u.UserId).ToArray());
+    }
+
+    private Task SendAsync(AsyncClientStreamingCall<LoadModelsChunk, LoadModelsReply> load, LoadModelsChunk chunk, CancellationToken ct)
+        => LokiServices.CallAsync(AttackerServiceOptions.EstimatorSection, _services.Estimator, async () =>
+        {
+            await load.RequestStream.WriteAsync(chunk, ct).ConfigureAwait(false);
+            return true;
+        }, ct);
+
+    /// <summary>Builds the estimator's s_test cache for the summed target gradient, relaying progress.</summary>
+    private async Task<BuildCacheStats> BuildCacheAsync(IReadOnlyList<Contracts.Attacker.V1.TargetPair> pairs, LissaSettings lissa, int models, IProgress<AttackProgress>? progress, CancellationToken ct)
+    {
+        // The reward needs only the summed target score change, and s_test is linear in ∇f: one
+        // solve per model for Σ∇f gives the same scores as one per pair, at the cost of one pair.
+        var request = new BuildCacheRequest { Options = lissa, SummedTargets = true };
+        request.Targets.AddRange(pairs);
+        var client = _services.EstimatorClient;
+        return await LokiServices.CallAsync(AttackerServiceOptions.EstimatorSection, _services.Estimator, async () =>
+        {
+            using var call = client.BuildCache(request, deadline: LokiServices.LongDeadline(_services.Estimator), cancellationToken: ct);
+            BuildCacheStats? stats = null;
+            await foreach (var update in call.ResponseStream.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                if (update.UpdateCase == BuildCacheUpdate.UpdateOneofCase.Stats) stats = update.Stats;
+                else if (update.Progress is { } p)
+                    progress?.Report(new AttackProgress("estimator", p.Done, p.Total, string.Create(CultureInfo.InvariantCulture,
+                        $"s_test for {pairs.Count} target pairs over {models} models, {p.Phase} step {p.Done}/{p.Total}, {p.Message}")));
+            }
+            return stats ?? throw new AttackerServiceException(StatusCode.Internal, $"The estimator at {_services.Estimator.Address} ended BuildCache without its statistics.");
+        }, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>(target user, target item) pairs in training-set indices; target users the simulator did not crawl are named in a note and left out.</summary>
+    private static List<Contracts.Attacker.V1.TargetPair> TargetPairs(ViewJoin join, InteractionDataset view, int[] targetUsers, IReadOnlyList<int> targetItems, AttackNotes notes)
+    {
+        var items = new List<int>();
+        foreach (var item in targetItems)
+            items.Add(join.ViewToTrainingItem[item] is >= 0 and var i ? i
+                : throw new AttackerServiceException(StatusCode.FailedPrecondition, $"Target item '{view.ItemIds[item]}' is not in the simulator's training set."));
+        var users = targetUsers.Where(u => join.ViewToTrainingUser[u] >= 0).Select(u => join.ViewToTrainingUser[u]).ToArray();
+        if (users.Length < targetUsers.Length)
+            notes.Add($"loki estimator: {targetUsers.Length - users.Length} of {targetUsers.Length} target users are not in the simulator's training set and are left out of the reward");
+        if (users.Length == 0)
+            throw new ArgumentException("None of the target users is in the simulator's training set: LOKI's reward has no target pair.");
+        return [.. users.SelectMany(u => items.Select(i => new Contracts.Attacker.V1.TargetPair { User = u, Item = i }))];
+    }
+
     /// <summary>
     /// The ensemble's models the estimator can differentiate, their weights renormalised to sum
     /// to 1 (uniform when they all had weight 0). Throws when none is left.
     /// </summary>
-    public static IReadOnlyList<EstimatorModel> ReweightForInfluence(IReadOnlyList<PoisonRange.Simulator.LocalModel> models, out string? note)
+    public static IReadOnlyList<ModelWeight> ReweightForInfluence(IReadOnlyList<ModelWeight> models, out string? note)
     {
         ArgumentNullException.ThrowIfNull(models);
-        var supported = models.Where(m => InfluenceModels.SupportedKinds.Contains(m.Model.Kind, StringComparer.OrdinalIgnoreCase)).ToArray();
+        var supported = models.Where(m => InfluenceModels.SupportedKinds.Contains(m.Kind, StringComparer.OrdinalIgnoreCase)).ToArray();
         var skipped = models.Where(m => !supported.Contains(m)).ToArray();
         if (supported.Length == 0)
             throw new ArgumentException(
                 $"LOKI's reward needs a local model the influence estimator can differentiate ({string.Join(", ", InfluenceModels.SupportedKinds)}); the simulator has only {string.Join(", ", models.Select(m => m.Kind))}.");
         double sum = supported.Sum(m => m.Weight);
-        var result = supported.Select(m => new EstimatorModel(m.Kind, m.Model, sum > 0 ? m.Weight / sum : 1.0 / supported.Length)).ToArray();
+        var result = supported.Select(m => new ModelWeight { Kind = m.Kind, Weight = sum > 0 ? m.Weight / sum : 1.0 / supported.Length }).ToArray();
         note = skipped.Length == 0 ? null : string.Create(CultureInfo.InvariantCulture,
             $"loki estimator: {string.Join(", ", skipped.Select(m => $"{m.Kind} (weight {m.Weight:0.000})"))} cannot be differentiated (influence views exist for {string.Join(", ", InfluenceModels.SupportedKinds)}); left out of the reward, weights renormalised to {string.Join(", ", result.Select(m => $"{m.Kind} {m.Weight:0.000}"))}");
         return result;
@@ -174,14 +288,15 @@ public sealed class LokiPipelineStrategy(PlatformClient client, LokiOptions? def
         return chosen;
     }
 
-    /// <summary>Simulator settings from the context: local models, their epochs, the probe budget, seed and threads.</summary>
-    public static SimulatorOptions SimulatorOptionsFrom(AttackContext ctx)
+    /// <summary>The simulator's Build request from the context: local models, their epochs, the probe budget, seed and threads.</summary>
+    public static BuildRequest BuildRequestFrom(AttackContext ctx)
     {
         ArgumentNullException.ThrowIfNull(ctx);
-        var options = new SimulatorOptions { Seed = ctx.Seed, Threads = ctx.GetInt("loki_threads", 1) };
+        var request = new BuildRequest { Seed = ctx.Seed, Threads = ctx.GetInt("loki_threads", 1), ProbeHistoryLength = ctx.ActionsPerUser };
+        if (request.Threads < 1) throw new ArgumentException($"Parameter 'loki_threads' must be at least 1, got {request.Threads}.");
         var kinds = ctx.GetString("loki_local_models") is { } list
             ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(k => k.ToLowerInvariant()).ToArray()
-            : [.. SimulatorOptions.LokiKinds];
+            : [.. InfluenceModels.SupportedKinds];
         if (kinds.Length == 0) throw new ArgumentException("Parameter 'loki_local_models' names no model.");
         int epochs = ctx.GetInt("loki_model_epochs", 0);
         if (epochs < 0) throw new ArgumentException($"Parameter 'loki_model_epochs' must not be negative, got {epochs}.");
@@ -196,21 +311,29 @@ public sealed class LokiPipelineStrategy(PlatformClient client, LokiOptions? def
             {
                 throw new ArgumentException($"Parameter 'loki_local_models': {e.Message}");
             }
-            Dictionary<string, string>? hyper = null;
+            var spec = new Contracts.Attacker.V1.LocalModelSpec { Kind = registration.Kind };
             if (epochs > 0)
             {
                 var name = registration.HyperParameterNames.FirstOrDefault(n => string.Equals(n, "epochs", StringComparison.OrdinalIgnoreCase))
                     ?? throw new ArgumentException($"Parameter 'loki_model_epochs': model kind '{kind}' has no epochs hyper-parameter.");
-                hyper = new Dictionary<string, string>(StringComparer.Ordinal) { [name] = epochs.ToString(CultureInfo.InvariantCulture) };
+                spec.HyperParameters[name] = epochs.ToString(CultureInfo.InvariantCulture);
             }
-            options.Models.Add(new LocalModelSpec(registration.Kind, hyper));
+            request.Models.Add(spec);
         }
-        if (ctx.GetString("loki_probe_queries") is not null) options.ProbeQueries = ctx.GetInt("loki_probe_queries", 0);
-        options.ProbeFraction = ctx.GetDouble("loki_probe_fraction", options.ProbeFraction);
-        options.HoldoutFraction = ctx.GetDouble("loki_holdout_fraction", options.HoldoutFraction);
-        options.ProbeHistoryLength = ctx.ActionsPerUser;
-        options.Validate();
-        return options;
+        if (ctx.GetString("loki_probe_queries") is not null)
+        {
+            request.ProbeQueries = ctx.GetInt("loki_probe_queries", 0);
+            if (request.ProbeQueries < 0) throw new ArgumentException($"Parameter 'loki_probe_queries' must not be negative, got {request.ProbeQueries}.");
+        }
+        if (ctx.GetString("loki_probe_fraction") is not null) request.ProbeFraction = Fraction(ctx, "loki_probe_fraction");
+        if (ctx.GetString("loki_holdout_fraction") is not null) request.HoldoutFraction = Fraction(ctx, "loki_holdout_fraction");
+        return request;
+    }
+
+    private static double Fraction(AttackContext ctx, string name)
+    {
+        double value = ctx.GetDouble(name, 0);
+        return value is >= 0 and <= 1 ? value : throw new ArgumentException($"Parameter '{name}' must be between 0 and 1, got {value.ToString(CultureInfo.InvariantCulture)}.");
     }
 
     /// <summary>
@@ -228,27 +351,25 @@ public sealed class LokiPipelineStrategy(PlatformClient client, LokiOptions? def
         public const double Scale = 1e5;
     }
 
-    /// <summary>LiSSA settings from the context (defaults: <see cref="PipelineLissaDefaults"/>, else <see cref="LissaOptions.Defaults"/>; seed from the context).</summary>
-    public static LissaOptions LissaOptionsFrom(AttackContext ctx)
+    /// <summary>
+    /// LiSSA settings of the BuildCache request from the context: depth and scale default to
+    /// <see cref="PipelineLissaDefaults"/>, the seed is the context's; damping, batch, repeats and
+    /// tolerance are sent only when the context sets them (else the estimator's own defaults).
+    /// The estimator validates them and answers a bad value with InvalidArgument.
+    /// </summary>
+    public static LissaSettings LissaSettingsFrom(AttackContext ctx)
     {
         ArgumentNullException.ThrowIfNull(ctx);
-        var options = new LissaOptions
+        var settings = new LissaSettings
         {
             Depth = ctx.GetInt("loki_lissa_depth", PipelineLissaDefaults.Depth),
-            Damping = ctx.GetDouble("loki_lissa_damping", LissaOptions.Defaults.Damping),
             Scale = ctx.GetDouble("loki_lissa_scale", PipelineLissaDefaults.Scale),
-            BatchSize = ctx.GetInt("loki_lissa_batch", LissaOptions.Defaults.BatchSize),
-            Repeats = ctx.GetInt("loki_lissa_repeats", LissaOptions.Defaults.Repeats),
-            Tolerance = ctx.GetDouble("loki_lissa_tolerance", LissaOptions.Defaults.Tolerance),
             Seed = ctx.Seed,
         };
-        try
-        {
-            return options.Validate();
-        }
-        catch (ArgumentOutOfRangeException e)
-        {
-            throw new ArgumentException($"LOKI estimator parameters: {e.Message.ReplaceLineEndings(" ")}");
-        }
+        if (ctx.GetString("loki_lissa_damping") is not null) settings.Damping = ctx.GetDouble("loki_lissa_damping", 0);
+        if (ctx.GetString("loki_lissa_batch") is not null) settings.BatchSize = ctx.GetInt("loki_lissa_batch", 0);
+        if (ctx.GetString("loki_lissa_repeats") is not null) settings.Repeats = ctx.GetInt("loki_lissa_repeats", 0);
+        if (ctx.GetString("loki_lissa_tolerance") is not null) settings.Tolerance = ctx.GetDouble("loki_lissa_tolerance", 0);
+        return settings;
     }
 }

@@ -128,31 +128,20 @@ public sealed partial class SimulatorService(
     {
         if (string.IsNullOrWhiteSpace(request.Kind)) throw Fail(StatusCode.InvalidArgument, "kind is required.");
         if (request.ChunkSize < 0) throw Fail(StatusCode.InvalidArgument, $"chunk_size must not be negative, got {request.ChunkSize}.");
-        var checkpoint = await Task.Run(() => Read((ensemble, _) =>
+        var fakes = request.FakeProfiles.Select(p => (IReadOnlyList<string>)p.ItemIds).ToArray();
+        ModelCheckpoint checkpoint;
+        try
         {
-            var fakes = new List<int[]>();
-            for (int f = 0; f < request.FakeProfiles.Count; f++)
-            {
-                if (request.FakeProfiles[f].ItemIds.Count == 0) throw Fail(StatusCode.InvalidArgument, $"Fake profile {f} is empty.");
-                try
-                {
-                    fakes.Add(ensemble.ToInternal(request.FakeProfiles[f].ItemIds));
-                }
-                catch (KeyNotFoundException ex)
-                {
-                    throw Fail(StatusCode.NotFound, $"Fake profile {f}: {ex.Message}");
-                }
-            }
-            int index = -1;
-            for (int m = 0; m < ensemble.Models.Count; m++)
-                if (string.Equals(ensemble.Models[m].Kind, request.Kind.Trim(), StringComparison.OrdinalIgnoreCase)) index = m;
-            if (index < 0)
-                throw Fail(StatusCode.InvalidArgument, $"The ensemble has no '{request.Kind}' model; its kinds are {string.Join(", ", ensemble.Models.Select(m => m.Kind))}.");
-            using var model = ensemble.RetrainWith(request.Kind, fakes, null, context.CancellationToken);
-            using var buffer = new MemoryStream();
-            model.Save(buffer);
-            return new ModelCheckpoint(ensemble.Models[index].Kind, ensemble.Models[index].Weight, buffer.ToArray(), null);
-        }), context.CancellationToken).ConfigureAwait(false);
+            checkpoint = await Task.Run(() => Read((ensemble, _) => ensemble.RetrainCheckpoint(request.Kind, fakes, context.CancellationToken)), context.CancellationToken).ConfigureAwait(false);
+        }
+        catch (KeyNotFoundException ex)
+        {
+            throw Fail(StatusCode.NotFound, ex.Message);
+        }
+        catch (ArgumentException ex)
+        {
+            throw Fail(StatusCode.InvalidArgument, ex.Message);
+        }
         foreach (var chunk in SimulatorWire.ModelChunks(0, checkpoint, request.ChunkSize))
             await responseStream.WriteAsync(chunk).ConfigureAwait(false);
     }

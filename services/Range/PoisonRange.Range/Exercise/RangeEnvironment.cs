@@ -1,15 +1,14 @@
 using System.Security.Cryptography;
-using Microsoft.Extensions.Logging;
-using PoisonRange.Platform;
-using PoisonRange.Range.Exercise;
+using PoisonRange.Range.Embedded;
 using PoisonRange.Range.Scenarios;
 
-namespace PoisonRange.Range.Embedded;
+namespace PoisonRange.Range.Exercise;
 
 /// <summary>
 /// The services an exercise talks to: either already running (remote mode, addresses from the
-/// scenario) or started in this process on loopback ports (embedded mode). Either way the range
-/// reaches them only through their gRPC addresses.
+/// scenario) or started in this process on loopback ports (embedded mode,
+/// <see cref="EmbeddedServices"/>). Either way the range reaches them only through their gRPC
+/// addresses.
 /// </summary>
 public sealed class RangeEnvironment : IAsyncDisposable
 {
@@ -19,16 +18,14 @@ public sealed class RangeEnvironment : IAsyncDisposable
     public const string DefaultAttackerKey = "attacker";
     public const string ObserverKeyName = "range-observer";
 
-    private readonly RunningPlatform? _platform;
-    private readonly AttackerHost? _attackers;
+    private readonly EmbeddedServices? _embedded;
 
-    private RangeEnvironment(string mode, RangeEndpoints endpoints, string? dataDirectory, RunningPlatform? platform, AttackerHost? attackers)
+    private RangeEnvironment(string mode, RangeEndpoints endpoints, string? dataDirectory, EmbeddedServices? embedded)
     {
         Mode = mode;
         Endpoints = endpoints;
         DataDirectory = dataDirectory;
-        _platform = platform;
-        _attackers = attackers;
+        _embedded = embedded;
     }
 
     /// <summary>"embedded" or "remote".</summary>
@@ -59,30 +56,21 @@ public sealed class RangeEnvironment : IAsyncDisposable
                 sv.Agent is null ? null : new Uri(sv.Agent),
                 sv.Injector is null ? null : new Uri(sv.Injector),
                 token, attackerKey, ObserverKeyName);
-            return new RangeEnvironment("remote", endpoints, null, null, null);
+            return new RangeEnvironment("remote", endpoints, null, null);
         }
 
         var dataDirectory = ResolveDataDirectory(sv.DataDirectory);
         var operatorSecret = operatorToken ?? "range-" + RandomNumberGenerator.GetHexString(24, lowercase: true);
         var key = "attacker-" + RandomNumberGenerator.GetHexString(16, lowercase: true);
-        RunningPlatform? platform = null;
         try
         {
-            platform = await PlatformHost.StartAsync(new PlatformHostOptions
-            {
-                OperatorToken = operatorSecret,
-                DataDirectory = dataDirectory,
-                StoreKind = "memory",
-                MinimumLogLevel = verbose ? LogLevel.Information : LogLevel.None,
-            }, ct).ConfigureAwait(false);
-            var attackers = await AttackerHost.StartAsync(platform.PlatformAddress, key, verbose, ct).ConfigureAwait(false);
-            var endpoints = new RangeEndpoints(platform.PlatformAddress, platform.RefereeAddress, attackers.Address, attackers.Address,
+            var services = await EmbeddedServices.StartAsync(new EmbeddedOptions(operatorSecret, key, dataDirectory, verbose), ct).ConfigureAwait(false);
+            var endpoints = new RangeEndpoints(services.PlatformAddress, services.RefereeAddress, services.AgentAddress, services.InjectorAddress,
                 operatorSecret, key, ObserverKeyName);
-            return new RangeEnvironment("embedded", endpoints, dataDirectory, platform, attackers);
+            return new RangeEnvironment("embedded", endpoints, dataDirectory, services);
         }
         catch (Exception e) when (e is not OperationCanceledException and not RangeException)
         {
-            if (platform is not null) await platform.DisposeAsync().ConfigureAwait(false);
             throw new RangeException($"cannot start the embedded services: {RangeServices.OneLine(e.Message)}", e);
         }
     }
@@ -112,7 +100,6 @@ public sealed class RangeEnvironment : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_attackers is not null) await _attackers.DisposeAsync().ConfigureAwait(false);
-        if (_platform is not null) await _platform.DisposeAsync().ConfigureAwait(false);
+        if (_embedded is not null) await _embedded.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -1,13 +1,13 @@
 using PoisonRange.Estimator;
 
-// Standalone estimator: gRPC (h2c) on Kestrel's endpoints; Estimator:* options.
+// The estimator service: gRPC (h2c) on Kestrel's endpoints; Estimator:* options.
 var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
 builder.Services.AddEstimator(builder.Configuration);
 
 var app = builder.Build();
+app.MapDefaultEndpoints();
 app.MapEstimator();
-app.MapGrpcHealthChecksService();
-app.MapGet("/alive", () => Results.Text("alive"));
 app.Run();
 
 public partial class Program { }

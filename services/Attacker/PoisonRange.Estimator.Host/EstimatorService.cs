@@ -19,117 +19,63 @@ public sealed class EstimatorService(EstimatorState state, IOptions<EstimatorOpt
 
     public override async Task<LoadModelsReply> LoadModels(IAsyncStreamReader<LoadModelsChunk> requestStream, ServerCallContext context)
     {
-        var ct = context.CancellationToken;
-        InteractionDataset? train = null;
-        var pending = new List<(ModelHeader Header, MemoryStream Bytes)>();
-        MemoryStream? current = null;
+        // Map in: the training set and each model's header and checkpoint bytes, in any order of parts.
+        TrainingSet? set = null;
+        var uploads = new List<ModelUpload>();
         ModelHeader? header = null;
+        MemoryStream? current = null;
+        await foreach (var chunk in requestStream.ReadAllAsync(context.CancellationToken))
+        {
+            switch (chunk.ChunkCase)
+            {
+                case LoadModelsChunk.ChunkOneofCase.Train:
+                    if (set is not null) Errors.Throw(StatusCode.InvalidArgument, "The training set was sent twice.");
+                    set = chunk.Train;
+                    break;
+                case LoadModelsChunk.ChunkOneofCase.Model:
+                    Close(header, current, uploads);
+                    header = chunk.Model;
+                    if (header.CheckpointSize <= 0 || header.CheckpointSize > _options.MaxCheckpointBytes)
+                        Errors.Throw(StatusCode.InvalidArgument, $"Model '{header.Kind}' declares checkpoint_size {header.CheckpointSize}; it must be 1..{_options.MaxCheckpointBytes}.");
+                    current = new MemoryStream((int)Math.Min(header.CheckpointSize, int.MaxValue));
+                    break;
+                case LoadModelsChunk.ChunkOneofCase.CheckpointData:
+                    if (current is null || header is null) Errors.Throw(StatusCode.InvalidArgument, "checkpoint_data arrived before any model header.");
+                    if (current.Length + chunk.CheckpointData.Length > header.CheckpointSize)
+                        Errors.Throw(StatusCode.InvalidArgument, $"Model '{header.Kind}' sent more than its declared {header.CheckpointSize} checkpoint bytes.");
+                    chunk.CheckpointData.WriteTo(current);
+                    break;
+                default:
+                    Errors.Throw(StatusCode.InvalidArgument, "An empty chunk was sent.");
+                    break;
+            }
+        }
+        Close(header, current, uploads);
+        if (set is null) Errors.Throw(StatusCode.InvalidArgument, "No training set was sent.");
+
+        // Call the library, map out.
         try
         {
-            await foreach (var chunk in requestStream.ReadAllAsync(ct))
-            {
-                switch (chunk.ChunkCase)
-                {
-                    case LoadModelsChunk.ChunkOneofCase.Train:
-                        if (train is not null) Errors.Throw(StatusCode.InvalidArgument, "The training set was sent twice.");
-                        train = ToDataset(chunk.Train);
-                        break;
-                    case LoadModelsChunk.ChunkOneofCase.Model:
-                        Close(header, current, pending);
-                        header = chunk.Model;
-                        if (header.CheckpointSize <= 0 || header.CheckpointSize > _options.MaxCheckpointBytes)
-                            Errors.Throw(StatusCode.InvalidArgument, $"Model '{header.Kind}' declares checkpoint_size {header.CheckpointSize}; it must be 1..{_options.MaxCheckpointBytes}.");
-                        if (!double.IsFinite(header.Weight) || header.Weight < 0)
-                            Errors.Throw(StatusCode.InvalidArgument, $"Model '{header.Kind}' has weight {header.Weight}; weights must be finite and non-negative.");
-                        current = new MemoryStream((int)Math.Min(header.CheckpointSize, int.MaxValue));
-                        break;
-                    case LoadModelsChunk.ChunkOneofCase.CheckpointData:
-                        if (current is null || header is null) Errors.Throw(StatusCode.InvalidArgument, "checkpoint_data arrived before any model header.");
-                        if (current.Length + chunk.CheckpointData.Length > header.CheckpointSize)
-                            Errors.Throw(StatusCode.InvalidArgument, $"Model '{header.Kind}' sent more than its declared {header.CheckpointSize} checkpoint bytes.");
-                        chunk.CheckpointData.WriteTo(current);
-                        break;
-                    default:
-                        Errors.Throw(StatusCode.InvalidArgument, "An empty chunk was sent.");
-                        break;
-                }
-            }
-            Close(header, current, pending);
-            current = null;
-            if (train is null) Errors.Throw(StatusCode.InvalidArgument, "No training set was sent.");
-            if (pending.Count == 0) Errors.Throw(StatusCode.InvalidArgument, "No model was sent.");
-
-            var models = new List<LocalModel>();
-            var reply = new LoadModelsReply();
-            try
-            {
-                foreach (var (modelHeader, bytes) in pending)
-                {
-                    bytes.Position = 0;
-                    IRecommender model;
-                    try
-                    {
-                        model = RecommenderFactory.Load(bytes);
-                    }
-                    catch (Exception ex) when (ex is InvalidDataException or ArgumentException or NotSupportedException or EndOfStreamException)
-                    {
-                        throw Errors.Rpc(StatusCode.InvalidArgument, $"Model '{modelHeader.Kind}': {ex.Message}");
-                    }
-                    models.Add(new LocalModel(modelHeader.Kind, model, modelHeader.Weight));
-                    if (!string.Equals(model.Kind, modelHeader.Kind, StringComparison.OrdinalIgnoreCase))
-                        Errors.Throw(StatusCode.InvalidArgument, $"The header says kind '{modelHeader.Kind}' but the checkpoint holds '{model.Kind}'.");
-                    if (!InfluenceModels.SupportedKinds.Contains(model.Kind, StringComparer.OrdinalIgnoreCase))
-                        Errors.Throw(StatusCode.InvalidArgument, $"Model kind '{model.Kind}' has no influence view; supported: {string.Join(", ", InfluenceModels.SupportedKinds)}.");
-                    if (model.UserCount != train.UserCount || model.ItemCount != train.ItemCount)
-                        Errors.Throw(StatusCode.InvalidArgument, $"Model '{model.Kind}' knows {model.UserCount} users × {model.ItemCount} items; the training set has {train.UserCount} × {train.ItemCount}.");
-                    reply.Models.Add(new LoadedModel
-                    {
-                        Kind = model.Kind,
-                        Weight = modelHeader.Weight,
-                        Fingerprint = InfluenceCache.ModelFingerprint(model),
-                        Users = model.UserCount,
-                        Items = model.ItemCount,
-                    });
-                }
-            }
-            catch
-            {
-                foreach (var model in models) model.Model.Dispose();
-                throw;
-            }
+            var train = ModelLoader.TrainingSet(set.ItemCount, set.Sequences.Select(s => s.Items.ToArray()).ToArray());
+            var models = ModelLoader.Load(uploads, train, out var loaded);
             state.Load(models, train);
             Log.Loaded(logger, models.Count, train.ToString());
+            var reply = new LoadModelsReply();
+            reply.Models.AddRange(loaded.Select(m => new LoadedModel { Kind = m.Kind, Weight = m.Weight, Fingerprint = m.Fingerprint, Users = m.Users, Items = m.Items }));
             return reply;
         }
-        finally
+        catch (ArgumentException ex)
         {
-            current?.Dispose();
-            foreach (var (_, bytes) in pending) bytes.Dispose();
+            throw Errors.Rpc(StatusCode.InvalidArgument, FirstLine(ex.Message));
         }
     }
 
-    private static void Close(ModelHeader? header, MemoryStream? current, List<(ModelHeader, MemoryStream)> pending)
+    private static void Close(ModelHeader? header, MemoryStream? current, List<ModelUpload> uploads)
     {
         if (header is null || current is null) return;
         if (current.Length != header.CheckpointSize)
             Errors.Throw(StatusCode.InvalidArgument, $"Model '{header.Kind}' declared {header.CheckpointSize} checkpoint bytes but sent {current.Length}.");
-        if (!pending.Any(p => ReferenceEquals(p.Item2, current))) pending.Add((header, current));
-    }
-
-    private static InteractionDataset ToDataset(TrainingSet set)
-    {
-        if (set.ItemCount <= 0) Errors.Throw(StatusCode.InvalidArgument, $"train.item_count must be positive; got {set.ItemCount}.");
-        var sequences = new int[set.Sequences.Count][];
-        for (int u = 0; u < sequences.Length; u++)
-        {
-            sequences[u] = [.. set.Sequences[u].Items];
-            foreach (var item in sequences[u])
-                if ((uint)item >= (uint)set.ItemCount)
-                    Errors.Throw(StatusCode.InvalidArgument, $"User {u} of the training set holds item {item}, outside 0..{set.ItemCount - 1}.");
-        }
-        var users = Enumerable.Range(0, sequences.Length).Select(u => u.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-        var items = Enumerable.Range(0, set.ItemCount).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-        return new InteractionDataset("estimator-train", users, items, sequences, null, null);
+        uploads.Add(new ModelUpload(header.Kind, header.Weight, current.ToArray()));
     }
 
     public override async Task BuildCache(BuildCacheRequest request, IServerStreamWriter<BuildCacheUpdate> responseStream, ServerCallContext context)
