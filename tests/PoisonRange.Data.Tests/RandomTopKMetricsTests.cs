@@ -116,11 +116,11 @@ public sealed class SeededRandomTests
 
 public sealed class TopKTests
 {
+    // NaN and −∞ never rank; the rest by score, ties to the lower index.
     private static int[] Reference(float[] scores, int k, int[] exclude)
         => Enumerable.Range(0, scores.Length)
-            .Where(i => !exclude.Contains(i))
-            .OrderByDescending(i => float.IsNaN(scores[i]) ? float.NegativeInfinity : scores[i])
-            .ThenBy(i => float.IsNaN(scores[i]) ? 1 : 0)
+            .Where(i => !exclude.Contains(i) && !float.IsNaN(scores[i]) && !float.IsNegativeInfinity(scores[i]))
+            .OrderByDescending(i => scores[i])
             .ThenBy(i => i)
             .Take(k).ToArray();
 
@@ -151,11 +151,42 @@ public sealed class TopKTests
     {
         var scores = new float[] { 1, 5, 5, 3, 5, float.NaN, 9 };
         Assert.Equal(new[] { 6, 1, 2, 4 }, TopK.Select(scores, 4));
-        Assert.Equal(new[] { 6, 2, 4, 3, 0, 5 }, TopK.Select(scores, 10, [1]));
+        Assert.Equal(new[] { 6, 2, 4, 3, 0 }, TopK.Select(scores, 10, [1]));
         Assert.Empty(TopK.Select(scores, 0));
         Assert.Equal(new[] { 1, 2 }, TopK.Select(scores, 2, [6, 6]));
         Assert.Throws<ArgumentOutOfRangeException>(() => TopK.Select(scores, 2, [7]));
         Assert.Throws<ArgumentOutOfRangeException>(() => TopK.Select(scores, -1));
+    }
+
+    [Fact]
+    public void NaNAndMinusInfinityNeverRankAndPlusInfinityRanksFirst()
+    {
+        float[] scores = [0.5f, 2f, 2f, float.NegativeInfinity, 1f, float.NaN, float.NegativeInfinity, 2f];
+        var top = new int[4];
+        Assert.Equal(4, TopK.SelectInto(scores, top));
+        Assert.Equal([1, 2, 7, 4], top);
+
+        var all = new int[10];
+        Assert.Equal(5, TopK.SelectInto(scores, all));
+        Assert.Equal([1, 2, 7, 4, 0], all[..5]);
+
+        double[] wide = [double.NaN, double.NegativeInfinity, double.PositiveInfinity, -0.0, 0.0];
+        Assert.Equal(new[] { 2, 3, 4 }, TopK.Select(wide, 5));
+        Assert.Empty(TopK.Select(new[] { float.NaN, float.NegativeInfinity }, 2));
+    }
+
+    [Fact]
+    public void MatchesAFullSortOnOrdinaryScores()
+    {
+        var rng = new SeededRandom(2);
+        for (int trial = 0; trial < 50; trial++)
+        {
+            var scores = Enumerable.Range(0, 300).Select(_ => (float)Math.Round(rng.NextGaussian(), 1)).ToArray();
+            var expected = Enumerable.Range(0, scores.Length).OrderByDescending(i => scores[i]).ThenBy(i => i).Take(10).ToArray();
+            var top = new int[10];
+            Assert.Equal(10, TopK.SelectInto(scores, top));
+            Assert.Equal(expected, top);
+        }
     }
 
     [Fact]

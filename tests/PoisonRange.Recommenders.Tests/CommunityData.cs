@@ -76,7 +76,7 @@ internal sealed class CommunityData
         {
             model.ScoreUser(u, scores);
             RecommenderExtensions.ExcludeItems(scores, Train.Sequences[u]);
-            int n = RecommenderExtensions.SelectTopK(scores, top);
+            int n = TopK.SelectInto(scores, top);
             if (top[..n].Contains(HeldOut[u])) hits++;
         }
         return (double)hits / Train.UserCount;

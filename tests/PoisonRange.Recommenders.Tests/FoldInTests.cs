@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using PoisonRange.Data;
 using PoisonRange.Recommenders.Factorization;
 using PoisonRange.Recommenders.Internal;
 
@@ -30,7 +31,7 @@ public sealed class FoldInTests(TrainedModels models) : IClassFixture<TrainedMod
         var scores = new float[models.Bpr.ItemCount];
         models.Bpr.ScoreHistory(history, scores);
         var top = new int[15];
-        RecommenderExtensions.SelectTopK(scores, top);
+        TopK.SelectInto(scores, top);
         Assert.True(top.Intersect(history).Count() >= 7, string.Join(",", top));
     }
 
@@ -49,8 +50,8 @@ public sealed class FoldInTests(TrainedModels models) : IClassFixture<TrainedMod
             models.Bpr.ScoreHistory(models.Data.Train.Sequences[u], scoresFolded);
             RecommenderExtensions.ExcludeItems(scoresTrained, models.Data.Train.Sequences[u]);
             RecommenderExtensions.ExcludeItems(scoresFolded, models.Data.Train.Sequences[u]);
-            RecommenderExtensions.SelectTopK(scoresTrained, trainedTop);
-            RecommenderExtensions.SelectTopK(scoresFolded, foldedTop);
+            TopK.SelectInto(scoresTrained, trainedTop);
+            TopK.SelectInto(scoresFolded, foldedTop);
             overlap += trainedTop.Intersect(foldedTop).Count() / 10.0;
         }
         Assert.True(overlap / users >= 0.6, $"mean top-10 overlap {overlap / users:F3}");

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using PoisonRange.Data;
 using PoisonRange.Recommenders.Baselines;
 using PoisonRange.Recommenders.Internal;
 using PoisonRange.Recommenders.Neural;
@@ -153,8 +154,8 @@ public sealed class NeuralModelTests(NeuralModels models) : IClassFixture<Neural
             model.ScoreHistory(seen, folded);
             RecommenderExtensions.ExcludeItems(trained, seen);
             RecommenderExtensions.ExcludeItems(folded, seen);
-            RecommenderExtensions.SelectTopK(trained, trainedTop);
-            RecommenderExtensions.SelectTopK(folded, foldedTop);
+            TopK.SelectInto(trained, trainedTop);
+            TopK.SelectInto(folded, foldedTop);
             overlap += trainedTop.Intersect(foldedTop).Count() / 10.0;
         }
         // CML's trained points come from sampled negatives and Adam, its fold-in from the sampler's

@@ -1,3 +1,4 @@
+using PoisonRange.Data;
 using PoisonRange.Recommenders.Internal;
 using PoisonRange.Recommenders.Sequential;
 using TorchSharp;
@@ -266,8 +267,8 @@ public sealed class SequentialModelTests(SequentialModels models) : IClassFixtur
             models.Fpmc.ScoreHistory(history, folded);
             RecommenderExtensions.ExcludeItems(trained, history);
             RecommenderExtensions.ExcludeItems(folded, history);
-            RecommenderExtensions.SelectTopK(trained, trainedTop);
-            RecommenderExtensions.SelectTopK(folded, foldedTop);
+            TopK.SelectInto(trained, trainedTop);
+            TopK.SelectInto(folded, foldedTop);
             overlap += trainedTop.Intersect(foldedTop).Count() / 10.0;
         }
         Assert.True(overlap / users >= 0.6, $"mean top-10 overlap {overlap / users:F3}");
