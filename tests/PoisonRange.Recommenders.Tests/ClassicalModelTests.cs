@@ -1,7 +1,6 @@
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Baselines;
 using PoisonRange.Recommenders.Classical;
-using PoisonRange.Recommenders.Internal;
 
 namespace PoisonRange.Recommenders.Tests;
 
@@ -68,7 +67,7 @@ internal sealed class RatedCommunity
 
     public static RatedCommunity Create(CommunityData data)
     {
-        var rng = new DeterministicRandom(17);
+        var rng = new SeededRandom(17, BoundedIntegers.Full64Bits);
         int users = data.Train.UserCount;
         var sequences = new int[users][];
         var ratings = new float[users][];

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
-using PoisonRange.Recommenders.Internal;
 
 namespace PoisonRange.Recommenders.Classical;
 
@@ -120,7 +119,7 @@ public sealed class RatingMf : IRecommender
         var options = Options;
         int d = options.Factors;
         var matrix = Rescaled(InteractionMatrix.FromDataset(train, options.UseRatings ? CellValue.MeanRating : CellValue.One), options.Scale, train);
-        var rng = new DeterministicRandom(options.Seed);
+        var rng = new SeededRandom(options.Seed, BoundedIntegers.Full64Bits);
         var userFactors = AlternatingLeastSquares.RandomFactors(rng, matrix.Users, d, options.InitStd);
         var itemFactors = AlternatingLeastSquares.RandomFactors(rng, matrix.Items, d, options.InitStd);
         double alpha = options.MissingWeight;

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
-using PoisonRange.Recommenders.Internal;
 
 namespace PoisonRange.Recommenders.Classical;
 
@@ -99,7 +98,7 @@ public sealed class Wrmf : IRecommender
         var options = Options;
         int d = options.Factors;
         var matrix = InteractionMatrix.FromDataset(train, CellValue.One);
-        var rng = new DeterministicRandom(options.Seed);
+        var rng = new SeededRandom(options.Seed, BoundedIntegers.Full64Bits);
         var userFactors = AlternatingLeastSquares.RandomFactors(rng, matrix.Users, d, options.InitStd);
         var itemFactors = AlternatingLeastSquares.RandomFactors(rng, matrix.Items, d, options.InitStd);
         var objective = ObjectiveOf(options.PositiveWeight, options.L2);

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
-using PoisonRange.Recommenders.Internal;
 using PoisonRange.Recommenders.Factorization;
 using PoisonRange.Recommenders.Sequential;
 using TorchSharp;
@@ -95,7 +94,7 @@ public sealed class WrmfSgd : IRecommender
         int d = options.Factors;
         var matrix = InteractionMatrix.FromDataset(train, CellValue.One);
         int users = matrix.Users, items = matrix.Items;
-        var rng = new DeterministicRandom(options.Seed);
+        var rng = new SeededRandom(options.Seed, BoundedIntegers.Full64Bits);
         var initialUsers = AlternatingLeastSquares.RandomFactors(rng, users, d, options.InitStd);
         var initialItems = AlternatingLeastSquares.RandomFactors(rng, items, d, options.InitStd);
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
-using PoisonRange.Recommenders.Internal;
 using PoisonRange.Recommenders.Sequential;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -99,7 +98,7 @@ public sealed class BprMf : IRecommender
         var stopwatch = Stopwatch.StartNew();
         var options = Options;
         int users = train.UserCount, items = train.ItemCount, d = options.Factors;
-        var rng = new DeterministicRandom(options.Seed);
+        var rng = new SeededRandom(options.Seed, BoundedIntegers.Full64Bits);
 
         // Distinct positives per user, sorted for the negative sampler's membership test.
         var positives = new int[users][];
@@ -206,15 +205,15 @@ public sealed class BprMf : IRecommender
     }
 
     /// <summary>A uniform draw from the items not in <paramref name="positives"/> (sorted, fewer than <paramref name="items"/>).</summary>
-    private static int SampleNegative(DeterministicRandom rng, int[] positives, int items)
+    private static int SampleNegative(SeededRandom rng, int[] positives, int items)
     {
         // Rejection is fast for the usual sparse user; dense users fall back to an exact draw.
         for (int attempt = 0; attempt < 16; attempt++)
         {
-            int candidate = rng.NextInt(items);
+            int candidate = rng.Next(items);
             if (Array.BinarySearch(positives, candidate) < 0) return candidate;
         }
-        int rank = rng.NextInt(items - positives.Length);
+        int rank = rng.Next(items - positives.Length);
         int j = rank;
         foreach (var p in positives)
         {

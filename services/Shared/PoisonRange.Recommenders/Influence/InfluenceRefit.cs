@@ -1,5 +1,5 @@
+using PoisonRange.Data;
 using PoisonRange.Recommenders.Factorization;
-using PoisonRange.Recommenders.Internal;
 using PoisonRange.Recommenders.Sequential;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -60,7 +60,7 @@ public static class InfluenceRefit
             int units = model.TrainingUnitCount;
             int batch = options.BatchUnits <= 0 || options.BatchUnits >= units ? units : options.BatchUnits;
             var order = Enumerable.Range(0, units).ToArray();
-            var rng = new DeterministicRandom(options.Seed);
+            var rng = new SeededRandom(options.Seed, BoundedIntegers.Full64Bits);
             if (batch < units) rng.Shuffle(order.AsSpan());
             int cursor = 0;
             using var weight = ((double)units / batch).ToScalar();

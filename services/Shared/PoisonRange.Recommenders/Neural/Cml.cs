@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
-using PoisonRange.Recommenders.Internal;
 using PoisonRange.Recommenders.Factorization;
 using PoisonRange.Recommenders.Sequential;
 using TorchSharp;
@@ -71,7 +70,7 @@ public sealed class Cml : IRecommender
         var stopwatch = Stopwatch.StartNew();
         var options = Options;
         int users = train.UserCount, items = train.ItemCount, k = options.Negatives;
-        var rng = new DeterministicRandom(options.Seed);
+        var rng = new SeededRandom(options.Seed, BoundedIntegers.Full64Bits);
         var positives = NeuralTraining.DistinctPositives(train);
         var (pairUsers, pairItems) = NeuralTraining.Pairs(positives, items, train);
         int pairs = pairUsers.Length;

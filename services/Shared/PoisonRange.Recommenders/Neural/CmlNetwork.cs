@@ -1,3 +1,4 @@
+using PoisonRange.Data;
 using TorchSharp;
 using TorchSharp.Modules;
 using PoisonRange.Recommenders.Sequential;
@@ -80,7 +81,7 @@ internal sealed class CmlNetwork : nn.Module<Tensor, Tensor, Tensor, Tensor>
     }
 
     /// <summary>Hsieh et al.'s initialisation from the seeded generator: N(0, 1/d) per coordinate, then projected into the ball.</summary>
-    public void Initialize(Internal.DeterministicRandom rng)
+    public void Initialize(SeededRandom rng)
     {
         foreach (var table in new[] { _users, _items })
             NeuralTraining.Assign(table.weight!, NeuralTraining.Normal(rng, (int)table.weight!.numel(), 1 / Math.Sqrt(table.weight!.shape[1])));

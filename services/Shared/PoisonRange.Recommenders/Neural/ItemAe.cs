@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
-using PoisonRange.Recommenders.Internal;
 using PoisonRange.Recommenders.Factorization;
 using PoisonRange.Recommenders.Sequential;
 using TorchSharp;
@@ -76,7 +75,7 @@ public sealed class ItemAe : IRecommender
         int users = train.UserCount, items = train.ItemCount, hidden = options.HiddenDim;
         if ((long)users * items > int.MaxValue)
             throw new ArgumentException($"{train} is too large for a dense {items} × {users} item-user matrix.", nameof(train));
-        var rng = new DeterministicRandom(options.Seed);
+        var rng = new SeededRandom(options.Seed, BoundedIntegers.Full64Bits);
 
         // The transposed interaction matrix, items × users, 0/1.
         var columns = new float[items * users];

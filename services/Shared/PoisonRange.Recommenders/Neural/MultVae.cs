@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
-using PoisonRange.Recommenders.Internal;
 using PoisonRange.Recommenders.Factorization;
 using PoisonRange.Recommenders.Sequential;
 using TorchSharp;
@@ -72,7 +71,7 @@ public sealed class MultVae : IRecommender
         var stopwatch = Stopwatch.StartNew();
         var options = Options;
         int items = train.ItemCount, latent = options.LatentDim;
-        var rng = new DeterministicRandom(options.Seed);
+        var rng = new SeededRandom(options.Seed, BoundedIntegers.Full64Bits);
         var positives = NeuralTraining.DistinctPositives(train);
         var trainable = Enumerable.Range(0, train.UserCount).Where(u => positives[u].Length > 0).ToArray();
         if ((long)Math.Min(options.BatchSize, trainable.Length) * items > int.MaxValue)

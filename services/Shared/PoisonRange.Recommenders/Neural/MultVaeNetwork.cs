@@ -1,3 +1,4 @@
+using PoisonRange.Data;
 using TorchSharp;
 using TorchSharp.Modules;
 using PoisonRange.Recommenders.Sequential;
@@ -56,7 +57,7 @@ internal sealed class MultVaeNetwork : nn.Module<Tensor, Tensor, Tensor, Tensor,
     }
 
     /// <summary>Sets the weights (Glorot uniform) and biases (normal, std 0.001) from seeded arrays, as Liang et al. initialise.</summary>
-    public void Initialize(Internal.DeterministicRandom rng)
+    public void Initialize(SeededRandom rng)
     {
         foreach (var layer in new[] { _encoder, _encoderOut, _decoder, _decoderOut })
         {

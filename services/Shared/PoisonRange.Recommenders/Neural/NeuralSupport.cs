@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Numerics.Tensors;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
-using PoisonRange.Recommenders.Internal;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -115,15 +114,15 @@ internal static class NeuralTraining
     }
 
     /// <summary>A uniform draw from the items not in <paramref name="positives"/> (sorted, fewer than <paramref name="items"/>).</summary>
-    public static int SampleNegative(DeterministicRandom rng, int[] positives, int items)
+    public static int SampleNegative(SeededRandom rng, int[] positives, int items)
     {
         // Rejection is fast for the usual sparse user; dense users fall back to an exact draw.
         for (int attempt = 0; attempt < 16; attempt++)
         {
-            int candidate = rng.NextInt(items);
+            int candidate = rng.Next(items);
             if (Array.BinarySearch(positives, candidate) < 0) return candidate;
         }
-        int j = rng.NextInt(items - positives.Length);
+        int j = rng.Next(items - positives.Length);
         foreach (var p in positives)
         {
             if (p <= j) j++;
@@ -142,7 +141,7 @@ internal static class NeuralTraining
     }
 
     /// <summary>Normal(0, std²) values.</summary>
-    public static float[] Normal(DeterministicRandom rng, int count, double std)
+    public static float[] Normal(SeededRandom rng, int count, double std)
     {
         var values = new float[count];
         for (int k = 0; k < count; k++) values[k] = (float)(rng.NextGaussian() * std);
@@ -150,7 +149,7 @@ internal static class NeuralTraining
     }
 
     /// <summary>Uniform(−bound, bound) values.</summary>
-    public static float[] Uniform(DeterministicRandom rng, int count, double bound)
+    public static float[] Uniform(SeededRandom rng, int count, double bound)
     {
         var values = new float[count];
         for (int k = 0; k < count; k++) values[k] = (float)((2 * rng.NextDouble() - 1) * bound);
@@ -158,7 +157,7 @@ internal static class NeuralTraining
     }
 
     /// <summary>Glorot (Xavier) uniform weights of a dense layer, out × in row-major.</summary>
-    public static float[] GlorotUniform(DeterministicRandom rng, int outputs, int inputs)
+    public static float[] GlorotUniform(SeededRandom rng, int outputs, int inputs)
         => Uniform(rng, checked(outputs * inputs), Math.Sqrt(6.0 / (inputs + outputs)));
 
     /// <summary>Copies row-major values into a parameter (under no_grad).</summary>

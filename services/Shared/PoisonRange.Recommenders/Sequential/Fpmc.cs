@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
-using PoisonRange.Recommenders.Internal;
 using static TorchSharp.torch;
 
 namespace PoisonRange.Recommenders.Sequential;
@@ -96,7 +95,7 @@ public sealed class Fpmc : IRecommender
         var stopwatch = Stopwatch.StartNew();
         var options = Options;
         int users = train.UserCount, items = train.ItemCount, d = options.Factors;
-        var rng = new DeterministicRandom(options.Seed);
+        var rng = new SeededRandom(options.Seed, BoundedIntegers.Full64Bits);
         var data = TransitionSet.Build(train);
 
         float[] Gaussian(int count)

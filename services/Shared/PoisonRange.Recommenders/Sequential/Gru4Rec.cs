@@ -2,7 +2,6 @@ using System.Diagnostics;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
 using PoisonRange.Recommenders.Factorization;
-using PoisonRange.Recommenders.Internal;
 using static TorchSharp.torch;
 
 namespace PoisonRange.Recommenders.Sequential;
@@ -89,7 +88,7 @@ public sealed class Gru4Rec : IRecommender
         var stopwatch = Stopwatch.StartNew();
         var options = Options;
         int users = train.UserCount, items = train.ItemCount, length = options.MaxLength;
-        var rng = new DeterministicRandom(options.Seed);
+        var rng = new SeededRandom(options.Seed, BoundedIntegers.Full64Bits);
 
         // Windows (user, first target, last target), aligned to the end of each sequence: targets
         // s[lo..hi] are predicted from inputs s[lo-1..hi-1].

@@ -1,5 +1,4 @@
 using PoisonRange.Data;
-using PoisonRange.Recommenders.Internal;
 using TorchSharp;
 
 namespace PoisonRange.Recommenders.Sequential;
@@ -92,15 +91,15 @@ internal sealed class TransitionSet
     }
 
     /// <summary>A uniform draw from the items not in <paramref name="positives"/> (sorted, fewer than <paramref name="items"/>).</summary>
-    public static int SampleNegative(DeterministicRandom rng, int[] positives, int items)
+    public static int SampleNegative(SeededRandom rng, int[] positives, int items)
     {
         // Rejection is fast for the usual sparse user; dense users fall back to an exact draw.
         for (int attempt = 0; attempt < 16; attempt++)
         {
-            int candidate = rng.NextInt(items);
+            int candidate = rng.Next(items);
             if (Array.BinarySearch(positives, candidate) < 0) return candidate;
         }
-        int j = rng.NextInt(items - positives.Length);
+        int j = rng.Next(items - positives.Length);
         foreach (var p in positives)
         {
             if (p <= j) j++;
