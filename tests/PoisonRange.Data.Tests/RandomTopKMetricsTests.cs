@@ -349,3 +349,21 @@ public sealed class MetricsTests
         Assert.True(double.IsNaN(m0) && double.IsNaN(s0));
     }
 }
+
+public sealed class SyncProgressTests
+{
+    [Fact]
+    public async Task ReportsOnTheReportingThreadInOrderBeforeReturning()
+    {
+        var seen = new List<(int Value, int Thread)>();
+        var progress = new SyncProgress<int>(v => seen.Add((v, Environment.CurrentManagedThreadId)));
+        int thread = await Task.Run(() =>
+        {
+            for (int i = 0; i < 100; i++) ((IProgress<int>)progress).Report(i);
+            return Environment.CurrentManagedThreadId;
+        });
+        Assert.Equal(Enumerable.Range(0, 100), seen.Select(s => s.Value));
+        Assert.All(seen, s => Assert.Equal(thread, s.Thread));
+        Assert.Throws<ArgumentNullException>(() => new SyncProgress<int>(null!));
+    }
+}

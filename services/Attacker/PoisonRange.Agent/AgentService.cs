@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Grpc.Core;
 using PoisonRange.Client;
 using PoisonRange.Contracts.Attacker.V1;
+using PoisonRange.Data;
 using ProgressUpdate = PoisonRange.Contracts.Common.V1.Progress;
 
 namespace PoisonRange.Agent;
