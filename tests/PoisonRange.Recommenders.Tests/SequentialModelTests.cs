@@ -1,5 +1,6 @@
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Sequential;
+using PoisonRange.Recommenders.Training;
 using TorchSharp;
 
 namespace PoisonRange.Recommenders.Tests;
@@ -224,7 +225,7 @@ public sealed class SequentialModelTests(SequentialModels models) : IClassFixtur
         }, seed: 42, threads: 2));
         Assert.Equal(8, fpmc.Options.Factors);
         Assert.False(fpmc.Options.UseItemBias);
-        Assert.Equal(Factorization.BprOptimizer.Sgd, fpmc.Options.Optimizer);
+        Assert.Equal(OptimizerKind.Sgd, fpmc.Options.Optimizer);
         Assert.Equal(42UL, fpmc.Options.Seed);
         Assert.Equal(2, fpmc.Options.Threads);
 

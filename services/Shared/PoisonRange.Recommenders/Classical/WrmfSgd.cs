@@ -3,6 +3,7 @@ using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
 using PoisonRange.Recommenders.Factorization;
 using PoisonRange.Recommenders.Sequential;
+using PoisonRange.Recommenders.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -105,7 +106,7 @@ public sealed class WrmfSgd : IRecommender
             using var network = new WrmfSgdNetwork(users, items, d, options.PositiveWeight, options.L2);
             network.Initialize(initialUsers, initialItems);
             long plannedSteps = (long)options.Epochs * ((users + options.BatchSize - 1) / options.BatchSize);
-            using var optimizer = new SequentialOptimizer(network.parameters(), BprOptimizer.Adam, options.LearningRate,
+            using var optimizer = new TorchOptimizer(network.parameters(), OptimizerKind.Adam, options.LearningRate,
                 finalLearningRateFactor: options.FinalLearningRateFactor, plannedSteps: plannedSteps);
             network.train();
 
@@ -160,7 +161,7 @@ public sealed class WrmfSgd : IRecommender
 
     /// <summary>The step size its optimizer applies at step <paramref name="step"/> (0-based) of <paramref name="totalSteps"/>: linear from the learning rate to its final factor.</summary>
     internal static double ScheduledLearningRate(WrmfSgdOptions options, long step, long totalSteps)
-        => SequentialOptimizer.LinearSchedule(options.LearningRate, options.FinalLearningRateFactor, step, totalSteps);
+        => TorchOptimizer.LinearSchedule(options.LearningRate, options.FinalLearningRateFactor, step, totalSteps);
 
     public void ScoreUser(int user, Span<float> scores) => RequireModel().ScoreUser(user, scores);
 

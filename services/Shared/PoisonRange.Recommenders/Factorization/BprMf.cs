@@ -3,6 +3,7 @@ using System.Globalization;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
 using PoisonRange.Recommenders.Sequential;
+using PoisonRange.Recommenders.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -141,7 +142,7 @@ public sealed class BprMf : IRecommender
             network.Initialize(initialUsers, initialItems);
             int pairs = (int)pairCount;
             long plannedSteps = (long)options.Epochs * ((pairs + options.BatchSize - 1) / options.BatchSize);
-            using var optimizer = new SequentialOptimizer(network.parameters(), options.Optimizer, options.LearningRate,
+            using var optimizer = new TorchOptimizer(network.parameters(), options.Optimizer, options.LearningRate,
                 finalLearningRateFactor: options.FinalLearningRateFactor, plannedSteps: plannedSteps);
             network.train();
 

@@ -1,14 +1,6 @@
+using PoisonRange.Recommenders.Training;
+
 namespace PoisonRange.Recommenders.Factorization;
-
-/// <summary>The update rule BPR-MF trains with.</summary>
-public enum BprOptimizer
-{
-    /// <summary>Adam (Kingma and Ba 2015) over all parameters.</summary>
-    Adam,
-
-    /// <summary>Plain mini-batch stochastic gradient descent.</summary>
-    Sgd,
-}
 
 /// <summary>
 /// Settings of <see cref="BprMf"/>. Every value is checked when it is set, so an invalid record
@@ -48,7 +40,7 @@ public sealed record BprMfOptions
         public const double FinalLearningRateFactor = 1;
         public const double L2 = 1e-2;
         public const bool UseItemBias = true;
-        public const BprOptimizer Optimizer = BprOptimizer.Adam;
+        public const OptimizerKind Optimizer = OptimizerKind.Adam;
         public const double InitStd = 0.1;
         public const double FoldInL2 = 3;
         public const ulong Seed = 0;
@@ -64,7 +56,7 @@ public sealed record BprMfOptions
     private readonly double _initStd = Defaults.InitStd;
     private readonly double _foldInL2 = Defaults.FoldInL2;
     private readonly int _threads = Defaults.Threads;
-    private readonly BprOptimizer _optimizer = Defaults.Optimizer;
+    private readonly OptimizerKind _optimizer = Defaults.Optimizer;
 
     /// <summary>Latent dimension d of the user and item embeddings (1..4096).</summary>
     public int Factors
@@ -118,12 +110,12 @@ public sealed record BprMfOptions
     public bool UseItemBias { get; init; } = Defaults.UseItemBias;
 
     /// <summary>The update rule.</summary>
-    public BprOptimizer Optimizer
+    public OptimizerKind Optimizer
     {
         get => _optimizer;
         init => _optimizer = Enum.IsDefined(value)
             ? value
-            : throw new ArgumentOutOfRangeException(nameof(Optimizer), value, $"BprMfOptions.Optimizer must be one of {string.Join(", ", Enum.GetNames<BprOptimizer>())}; got {value}.");
+            : throw new ArgumentOutOfRangeException(nameof(Optimizer), value, $"BprMfOptions.Optimizer must be one of {string.Join(", ", Enum.GetNames<OptimizerKind>())}; got {value}.");
     }
 
     /// <summary>Standard deviation of the normal initialisation of the embeddings (0 &lt; value ≤ 10); biases start at 0.</summary>

@@ -3,6 +3,7 @@ using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
 using PoisonRange.Recommenders.Factorization;
 using PoisonRange.Recommenders.Sequential;
+using PoisonRange.Recommenders.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -87,7 +88,7 @@ public sealed class ItemAe : IRecommender
         using var network = new ItemAeNetwork(users, hidden, options.LatentDim, options.PositiveWeight);
         network.Initialize(rng);
         long plannedSteps = (long)options.Epochs * ((items + options.BatchSize - 1) / options.BatchSize);
-        using var optimizer = new SequentialOptimizer(network.parameters(), BprOptimizer.Adam, options.LearningRate, options.L2,
+        using var optimizer = new TorchOptimizer(network.parameters(), OptimizerKind.Adam, options.LearningRate, options.L2,
             options.FinalLearningRateFactor, plannedSteps);
         network.train();
 

@@ -3,6 +3,7 @@ using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
 using PoisonRange.Recommenders.Factorization;
 using PoisonRange.Recommenders.Sequential;
+using PoisonRange.Recommenders.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -80,7 +81,7 @@ public sealed class MultVae : IRecommender
         using var threads = new TorchThreads(options.Threads);
         using var network = new MultVaeNetwork(items, options.HiddenDim, latent);
         network.Initialize(rng);
-        using var optimizer = new SequentialOptimizer(network.parameters(), BprOptimizer.Adam, options.LearningRate, options.L2);
+        using var optimizer = new TorchOptimizer(network.parameters(), OptimizerKind.Adam, options.LearningRate, options.L2);
         network.train();
 
         int batchesPerEpoch = (trainable.Length + options.BatchSize - 1) / options.BatchSize;

@@ -3,6 +3,7 @@ using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
 using PoisonRange.Recommenders.Factorization;
 using PoisonRange.Recommenders.Sequential;
+using PoisonRange.Recommenders.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -78,7 +79,7 @@ public sealed class NeuMf : IRecommender
         using var threads = new TorchThreads(options.Threads);
         using var network = new NeuMfNetwork(users, items, options.Factors, options.MlpEmbedding, layers, options.L2);
         network.Initialize(rng);
-        using var optimizer = new SequentialOptimizer(network.parameters(), BprOptimizer.Adam, options.LearningRate);
+        using var optimizer = new TorchOptimizer(network.parameters(), OptimizerKind.Adam, options.LearningRate);
         network.train();
 
         var order = new int[pairs];

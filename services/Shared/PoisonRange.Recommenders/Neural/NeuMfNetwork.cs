@@ -1,4 +1,5 @@
 using PoisonRange.Data;
+using PoisonRange.Recommenders.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using PoisonRange.Recommenders.Sequential;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
+using PoisonRange.Recommenders.Training;
 using static TorchSharp.torch;
 
 namespace PoisonRange.Recommenders.Sequential;
@@ -112,7 +113,7 @@ public sealed class Fpmc : IRecommender
         using var threads = new TorchThreadScope(options.Threads);
         using var network = new FpmcNetwork(users, items, d, options.UseItemBias, options.L2);
         network.Initialize(initialUsers, initialItems, initialNext, initialPrevious);
-        using var optimizer = new SequentialOptimizer(network.parameters(), options.Optimizer, options.LearningRate);
+        using var optimizer = new TorchOptimizer(network.parameters(), options.Optimizer, options.LearningRate);
         network.train();
 
         int count = data.Count;

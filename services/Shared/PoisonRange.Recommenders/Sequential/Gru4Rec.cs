@@ -2,6 +2,7 @@ using System.Diagnostics;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
 using PoisonRange.Recommenders.Factorization;
+using PoisonRange.Recommenders.Training;
 using static TorchSharp.torch;
 
 namespace PoisonRange.Recommenders.Sequential;
@@ -116,7 +117,7 @@ public sealed class Gru4Rec : IRecommender
         using (var network = new Gru4RecNetwork(items, options.EmbeddingSize, options.HiddenSize, options.Dropout, options.Seed ^ 0x9E3779B97F4A7C15UL))
         {
             network.Initialize(rng);
-            using var optimizer = new SequentialOptimizer(network.parameters(), BprOptimizer.Adam, options.LearningRate, options.L2);
+            using var optimizer = new TorchOptimizer(network.parameters(), OptimizerKind.Adam, options.LearningRate, options.L2);
             network.train();
 
             int batchSize = options.BatchSize;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
+using PoisonRange.Recommenders.Training;
 using static TorchSharp.torch;
 
 namespace PoisonRange.Recommenders.Sequential;
@@ -98,7 +99,7 @@ public sealed class TransRec : IRecommender
         using var network = new TransRecNetwork(users, items, d, options.Distance == TransRecDistance.SquaredL2, options.L2);
         network.Initialize(initialItems);
         network.ProjectItems();
-        using var optimizer = new SequentialOptimizer(network.parameters(), options.Optimizer, options.LearningRate);
+        using var optimizer = new TorchOptimizer(network.parameters(), options.Optimizer, options.LearningRate);
         network.train();
 
         int count = data.Count;

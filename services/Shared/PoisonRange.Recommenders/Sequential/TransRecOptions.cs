@@ -1,4 +1,5 @@
 using PoisonRange.Recommenders.Factorization;
+using PoisonRange.Recommenders.Training;
 
 namespace PoisonRange.Recommenders.Sequential;
 
@@ -39,7 +40,7 @@ public sealed record TransRecOptions
         public const double LearningRate = 0.005;
         public const double L2 = 1e-4;
         public const TransRecDistance Distance = TransRecDistance.SquaredL2;
-        public const BprOptimizer Optimizer = BprOptimizer.Adam;
+        public const OptimizerKind Optimizer = OptimizerKind.Adam;
         public const double InitStd = 0.1;
         public const double FoldInL2 = 10;
         public const ulong Seed = 0;
@@ -52,7 +53,7 @@ public sealed record TransRecOptions
     private readonly double _learningRate = Defaults.LearningRate;
     private readonly double _l2 = Defaults.L2;
     private readonly TransRecDistance _distance = Defaults.Distance;
-    private readonly BprOptimizer _optimizer = Defaults.Optimizer;
+    private readonly OptimizerKind _optimizer = Defaults.Optimizer;
     private readonly double _initStd = Defaults.InitStd;
     private readonly double _foldInL2 = Defaults.FoldInL2;
     private readonly int _threads = Defaults.Threads;
@@ -103,7 +104,7 @@ public sealed record TransRecOptions
     }
 
     /// <summary>The update rule.</summary>
-    public BprOptimizer Optimizer
+    public OptimizerKind Optimizer
     {
         get => _optimizer;
         init => _optimizer = OptionCheck.Defined(value, Record, nameof(Optimizer));
