@@ -7,47 +7,6 @@ using static TorchSharp.torch;
 
 namespace PoisonRange.Recommenders.Neural;
 
-/// <summary>Range checks shared by the options records of the neural models; failures name the record and the option.</summary>
-internal static class OptionGuard
-{
-    public static int Range(string owner, string name, int value, int min, int max)
-        => value >= min && value <= max
-            ? value
-            : throw new ArgumentOutOfRangeException(name, value, $"{owner}.{name} must be between {min} and {max}; got {value}.");
-
-    public static double Positive(string owner, string name, double value, double max)
-        => double.IsFinite(value) && value > 0 && value <= max
-            ? value
-            : throw new ArgumentOutOfRangeException(name, value, $"{owner}.{name} must be greater than 0 and at most {max}; got {value}.");
-
-    public static double NonNegative(string owner, string name, double value, double max)
-        => double.IsFinite(value) && value >= 0 && value <= max
-            ? value
-            : throw new ArgumentOutOfRangeException(name, value, $"{owner}.{name} must be between 0 and {max}; got {value}.");
-
-    /// <summary>A probability in [0, <paramref name="maxExclusive"/>).</summary>
-    public static double Probability(string owner, string name, double value, double maxExclusive)
-        => double.IsFinite(value) && value >= 0 && value < maxExclusive
-            ? value
-            : throw new ArgumentOutOfRangeException(name, value, $"{owner}.{name} must be at least 0 and below {maxExclusive}; got {value}.");
-
-    /// <summary>Parses a comma-separated list of layer widths ("128" or "64,32"), each in 1..<paramref name="maxWidth"/>.</summary>
-    public static int[] LayerList(string owner, string name, string? value, int minCount, int maxCount, int maxWidth)
-    {
-        var parts = (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        var widths = new int[parts.Length];
-        for (int k = 0; k < parts.Length; k++)
-            if (!int.TryParse(parts[k], System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out widths[k])
-                || widths[k] < 1 || widths[k] > maxWidth)
-                throw new ArgumentOutOfRangeException(name, value,
-                    $"{owner}.{name} must be a comma-separated list of layer widths between 1 and {maxWidth}; got '{value}'.");
-        if (widths.Length < minCount || widths.Length > maxCount)
-            throw new ArgumentOutOfRangeException(name, value,
-                $"{owner}.{name} must list between {minCount} and {maxCount} layer widths; got '{value}'.");
-        return widths;
-    }
-}
-
 /// <summary>
 /// Sets libtorch's (process-wide) intra-op thread count for the duration of a fit and restores it,
 /// as <see cref="Factorization.BprMf"/> does.

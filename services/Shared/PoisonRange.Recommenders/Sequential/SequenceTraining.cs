@@ -126,36 +126,6 @@ internal readonly struct TorchThreadScope : IDisposable
     public void Dispose() => torch.set_num_threads(_previous);
 }
 
-/// <summary>Checks shared by the options records of the sequential models; messages name the record, the option and the value.</summary>
-internal static class OptionCheck
-{
-    public static int Range(int value, int min, int max, string record, string name)
-        => value >= min && value <= max
-            ? value
-            : throw new ArgumentOutOfRangeException(name, value, $"{record}.{name} must be between {min} and {max}; got {value}.");
-
-    public static double Positive(double value, double max, string record, string name)
-        => double.IsFinite(value) && value > 0 && value <= max
-            ? value
-            : throw new ArgumentOutOfRangeException(name, value, $"{record}.{name} must be greater than 0 and at most {max}; got {value}.");
-
-    public static double NonNegative(double value, double max, string record, string name)
-        => double.IsFinite(value) && value >= 0 && value <= max
-            ? value
-            : throw new ArgumentOutOfRangeException(name, value, $"{record}.{name} must be between 0 and {max}; got {value}.");
-
-    /// <summary>A probability in [0, 1).</summary>
-    public static double Fraction(double value, string record, string name)
-        => double.IsFinite(value) && value >= 0 && value < 1
-            ? value
-            : throw new ArgumentOutOfRangeException(name, value, $"{record}.{name} must be at least 0 and below 1; got {value}.");
-
-    public static TEnum Defined<TEnum>(TEnum value, string record, string name) where TEnum : struct, Enum
-        => Enum.IsDefined(value)
-            ? value
-            : throw new ArgumentOutOfRangeException(name, value, $"{record}.{name} must be one of {string.Join(", ", Enum.GetNames<TEnum>())}; got {value}.");
-}
-
 /// <summary>Checkpoint pieces the sequential models add to <see cref="Checkpoints.CheckpointFormat"/>.</summary>
 internal static class SequentialCheckpoint
 {

@@ -62,28 +62,28 @@ public sealed record TransRecOptions
     public int Factors
     {
         get => _factors;
-        init => _factors = OptionCheck.Range(value, 1, 4096, Record, nameof(Factors));
+        init => _factors = OptionChecks.Range(value, 1, 4096, Record, nameof(Factors));
     }
 
     /// <summary>Passes over the training transitions (0..100000; 0 keeps the random initialisation).</summary>
     public int Epochs
     {
         get => _epochs;
-        init => _epochs = OptionCheck.Range(value, 0, 100_000, Record, nameof(Epochs));
+        init => _epochs = OptionChecks.Range(value, 0, 100_000, Record, nameof(Epochs));
     }
 
     /// <summary>(user, previous item, next item, negative item) samples per gradient step (1..1048576).</summary>
     public int BatchSize
     {
         get => _batchSize;
-        init => _batchSize = OptionCheck.Range(value, 1, 1 << 20, Record, nameof(BatchSize));
+        init => _batchSize = OptionChecks.Range(value, 1, 1 << 20, Record, nameof(BatchSize));
     }
 
     /// <summary>Step size of the optimizer (0 &lt; value ≤ 10).</summary>
     public double LearningRate
     {
         get => _learningRate;
-        init => _learningRate = OptionCheck.Positive(value, 10, Record, nameof(LearningRate));
+        init => _learningRate = OptionChecks.Positive(value, 10, Record, nameof(LearningRate));
     }
 
     /// <summary>
@@ -93,21 +93,21 @@ public sealed record TransRecOptions
     public double L2
     {
         get => _l2;
-        init => _l2 = OptionCheck.NonNegative(value, 10, Record, nameof(L2));
+        init => _l2 = OptionChecks.NonNegative(value, 10, Record, nameof(L2));
     }
 
     /// <summary>The distance between the translated previous item and a candidate (default squared L2, see the remarks).</summary>
     public TransRecDistance Distance
     {
         get => _distance;
-        init => _distance = OptionCheck.Defined(value, Record, nameof(Distance));
+        init => _distance = OptionChecks.Defined(value, Record, nameof(Distance));
     }
 
     /// <summary>The update rule.</summary>
     public OptimizerKind Optimizer
     {
         get => _optimizer;
-        init => _optimizer = OptionCheck.Defined(value, Record, nameof(Optimizer));
+        init => _optimizer = OptionChecks.Defined(value, Record, nameof(Optimizer));
     }
 
     /// <summary>
@@ -117,7 +117,7 @@ public sealed record TransRecOptions
     public double InitStd
     {
         get => _initStd;
-        init => _initStd = OptionCheck.Positive(value, 10, Record, nameof(InitStd));
+        init => _initStd = OptionChecks.Positive(value, 10, Record, nameof(InitStd));
     }
 
     /// <summary>
@@ -130,7 +130,7 @@ public sealed record TransRecOptions
     public double FoldInL2
     {
         get => _foldInL2;
-        init => _foldInL2 = OptionCheck.Positive(value, 1e6, Record, nameof(FoldInL2));
+        init => _foldInL2 = OptionChecks.Positive(value, 1e6, Record, nameof(FoldInL2));
     }
 
     /// <summary>Seeds the initialisation, the shuffling and the negative sampling.</summary>
@@ -140,6 +140,6 @@ public sealed record TransRecOptions
     public int Threads
     {
         get => _threads;
-        init => _threads = OptionCheck.Range(value, 1, 1024, Record, nameof(Threads));
+        init => _threads = OptionChecks.Range(value, 1, 1024, Record, nameof(Threads));
     }
 }
