@@ -1,36 +1,10 @@
-using System.Runtime.InteropServices;
 using PoisonRange.Recommenders.Checkpoints;
 
 namespace PoisonRange.Recommenders.Classical;
 
-/// <summary>Checkpoint body helpers shared by the models of this folder (on top of <see cref="CheckpointFormat"/>).</summary>
+/// <summary>The ridge factor body shared by the models of this folder (on top of <see cref="CheckpointFormat"/>).</summary>
 internal static class ClassicalCheckpoint
 {
-    private const int MaxArrayLength = 1 << 30;
-
-    public static void WriteInts(BinaryWriter writer, ReadOnlySpan<int> values)
-    {
-        writer.Write(values.Length);
-        writer.Write(MemoryMarshal.AsBytes(values));
-    }
-
-    public static int[] ReadInts(BinaryReader reader, int expectedLength)
-    {
-        int length = reader.ReadInt32();
-        if (length != expectedLength || length is < 0 or > MaxArrayLength)
-            throw new InvalidDataException($"Corrupt checkpoint: an integer array has {length} values where {expectedLength} were expected.");
-        var values = new int[length];
-        try
-        {
-            reader.BaseStream.ReadExactly(MemoryMarshal.AsBytes(values.AsSpan()));
-        }
-        catch (EndOfStreamException e)
-        {
-            throw new InvalidDataException("Corrupt checkpoint: the stream ended early.", e);
-        }
-        return values;
-    }
-
     /// <summary>
     /// Body of a ridge factor model (version 1): int32 users, items, factors; float64 fold-in
     /// Gram weight, extra weight, target, λ; user factors (users × d), item factors (items × d),
@@ -52,20 +26,7 @@ internal static class ClassicalCheckpoint
         if (model.ItemTargets is not null) CheckpointFormat.WriteFloats(writer, model.ItemTargets);
     }
 
-    public static RidgeFactorServing ReadRidgeFactors(BinaryReader reader) => Guard(() => ReadRidgeFactorsCore(reader));
-
-    /// <summary>Runs a body reader, reporting a stream that ends early as a corrupt checkpoint.</summary>
-    public static T Guard<T>(Func<T> read)
-    {
-        try
-        {
-            return read();
-        }
-        catch (EndOfStreamException e)
-        {
-            throw new InvalidDataException("Corrupt checkpoint: the stream ended early.", e);
-        }
-    }
+    public static RidgeFactorServing ReadRidgeFactors(BinaryReader reader) => CheckpointFormat.ReadBody(() => ReadRidgeFactorsCore(reader));
 
     private static RidgeFactorServing ReadRidgeFactorsCore(BinaryReader reader)
     {

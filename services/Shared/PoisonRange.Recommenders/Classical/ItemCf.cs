@@ -60,7 +60,7 @@ public sealed class ItemCf : IRecommender
         {
             var options = OptionsBinder.Bind(KindName, new ItemCfOptions(), header.HyperParameters, FactoryArguments) with { Seed = header.Seed, Threads = threads };
             var model = new ItemCf(options);
-            model._state = ClassicalCheckpoint.Guard(() => ReadBody(reader));
+            model._state = CheckpointFormat.ReadBody(() => ReadBody(reader));
             return model;
         });
 
@@ -208,12 +208,12 @@ public sealed class ItemCf : IRecommender
         CheckpointFormat.WriteHeader(writer, new CheckpointHeader(KindName, BodyVersion, Options.Seed, OptionsBinder.ToDictionary(Options, FactoryArguments)));
         writer.Write(state.Users);
         writer.Write(state.Items);
-        ClassicalCheckpoint.WriteInts(writer, state.Offsets);
-        ClassicalCheckpoint.WriteInts(writer, state.Neighbors);
+        CheckpointFormat.WriteInts(writer, state.Offsets);
+        CheckpointFormat.WriteInts(writer, state.Neighbors);
         CheckpointFormat.WriteFloats(writer, state.Similarities);
         CheckpointFormat.WriteFloats(writer, state.Popularity);
-        ClassicalCheckpoint.WriteInts(writer, state.UserOffsets);
-        ClassicalCheckpoint.WriteInts(writer, state.UserItems);
+        CheckpointFormat.WriteInts(writer, state.UserOffsets);
+        CheckpointFormat.WriteInts(writer, state.UserItems);
         CheckpointFormat.WriteEnd(writer);
     }
 
@@ -221,21 +221,21 @@ public sealed class ItemCf : IRecommender
     {
         using var reader = CheckpointFormat.CreateReader(stream);
         CheckpointFormat.ReadHeader(reader, KindName, BodyVersion);
-        _state = ClassicalCheckpoint.Guard(() => ReadBody(reader));
+        _state = CheckpointFormat.ReadBody(() => ReadBody(reader));
     }
 
     private static State ReadBody(BinaryReader reader)
     {
         int users = CheckpointFormat.ReadDimension(reader, "users");
         int items = CheckpointFormat.ReadDimension(reader, "items");
-        var offsets = ClassicalCheckpoint.ReadInts(reader, items + 1);
+        var offsets = CheckpointFormat.ReadInts(reader, items + 1);
         CheckRows(offsets, "neighbour");
-        var neighbors = ClassicalCheckpoint.ReadInts(reader, offsets[items]);
+        var neighbors = CheckpointFormat.ReadInts(reader, offsets[items]);
         var similarities = CheckpointFormat.ReadFloats(reader, offsets[items]);
         var popularity = CheckpointFormat.ReadFloats(reader, items);
-        var userOffsets = ClassicalCheckpoint.ReadInts(reader, users + 1);
+        var userOffsets = CheckpointFormat.ReadInts(reader, users + 1);
         CheckRows(userOffsets, "user");
-        var userItems = ClassicalCheckpoint.ReadInts(reader, userOffsets[users]);
+        var userItems = CheckpointFormat.ReadInts(reader, userOffsets[users]);
         CheckpointFormat.ReadEnd(reader);
         foreach (var j in neighbors)
             if ((uint)j >= (uint)items) throw new InvalidDataException($"Corrupt checkpoint: neighbour {j} outside 0..{items - 1}.");

@@ -100,7 +100,7 @@ public sealed class Rwr : IRecommender
         {
             var options = OptionsBinder.Bind(KindName, new RwrOptions(), header.HyperParameters, FactoryArguments) with { Seed = header.Seed, Threads = threads };
             var model = new Rwr(options);
-            model._graph = ClassicalCheckpoint.Guard(() => ReadBody(reader));
+            model._graph = CheckpointFormat.ReadBody(() => ReadBody(reader));
             return model;
         });
 
@@ -290,8 +290,8 @@ public sealed class Rwr : IRecommender
         CheckpointFormat.WriteHeader(writer, new CheckpointHeader(KindName, BodyVersion, Options.Seed, OptionsBinder.ToDictionary(Options, FactoryArguments)));
         writer.Write(graph.Matrix.Users);
         writer.Write(graph.Matrix.Items);
-        ClassicalCheckpoint.WriteInts(writer, graph.Matrix.UserOffsets);
-        ClassicalCheckpoint.WriteInts(writer, graph.Matrix.UserItems);
+        CheckpointFormat.WriteInts(writer, graph.Matrix.UserOffsets);
+        CheckpointFormat.WriteInts(writer, graph.Matrix.UserItems);
         CheckpointFormat.WriteFloats(writer, graph.Matrix.UserValues);
         CheckpointFormat.WriteFloats(writer, graph.Popularity);
         CheckpointFormat.WriteEnd(writer);
@@ -302,15 +302,15 @@ public sealed class Rwr : IRecommender
     {
         using var reader = CheckpointFormat.CreateReader(stream);
         CheckpointFormat.ReadHeader(reader, KindName, BodyVersion);
-        _graph = ClassicalCheckpoint.Guard(() => ReadBody(reader));
+        _graph = CheckpointFormat.ReadBody(() => ReadBody(reader));
     }
 
     private static Graph ReadBody(BinaryReader reader)
     {
         int users = CheckpointFormat.ReadDimension(reader, "users");
         int items = CheckpointFormat.ReadDimension(reader, "items");
-        var offsets = ClassicalCheckpoint.ReadInts(reader, users + 1);
-        var userItems = ClassicalCheckpoint.ReadInts(reader, offsets[users] < 0 ? -1 : offsets[users]);
+        var offsets = CheckpointFormat.ReadInts(reader, users + 1);
+        var userItems = CheckpointFormat.ReadInts(reader, offsets[users] < 0 ? -1 : offsets[users]);
         var weights = CheckpointFormat.ReadFloats(reader, userItems.Length);
         var popularity = CheckpointFormat.ReadFloats(reader, items);
         CheckpointFormat.ReadEnd(reader);

@@ -167,7 +167,7 @@ public sealed class Cml : IRecommender
 
     private void LoadBody(CheckpointHeader header, BinaryReader reader)
     {
-        var saved = NeuralCheckpoints.SavedOptions(KindName, new CmlOptions(), header, FactoryArguments);
+        var saved = CheckpointFormat.SavedOptions(KindName, new CmlOptions(), header, FactoryArguments);
         int users = CheckpointFormat.ReadDimension(reader, "users");
         int items = CheckpointFormat.ReadDimension(reader, "items");
         int factors = CheckpointFormat.ReadDimension(reader, "factors", 4096);

@@ -181,7 +181,7 @@ public sealed class ItemAe : IRecommender
         var bias = CheckpointFormat.ReadFloats(reader, users);
         var popularity = CheckpointFormat.ReadFloats(reader, items);
         CheckpointFormat.ReadEnd(reader);
-        var saved = NeuralCheckpoints.SavedOptions(KindName, new ItemAeOptions(), header, FactoryArguments);
+        var saved = CheckpointFormat.SavedOptions(KindName, new ItemAeOptions(), header, FactoryArguments);
         _model = new ItemAeServingModel(users, items, hidden, codes, weights, bias, popularity, saved.PositiveWeight, saved.FoldInL2);
     }
 

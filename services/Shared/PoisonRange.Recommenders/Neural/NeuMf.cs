@@ -181,7 +181,7 @@ public sealed class NeuMf : IRecommender
 
     private void LoadBody(CheckpointHeader header, BinaryReader reader)
     {
-        var saved = NeuralCheckpoints.SavedOptions(KindName, new NeuMfOptions(), header, FactoryArguments);
+        var saved = CheckpointFormat.SavedOptions(KindName, new NeuMfOptions(), header, FactoryArguments);
         int users = CheckpointFormat.ReadDimension(reader, "users");
         int items = CheckpointFormat.ReadDimension(reader, "items");
         int factors = CheckpointFormat.ReadDimension(reader, "factors", 4096);

@@ -279,25 +279,3 @@ internal static class Serving
         }
     }
 }
-
-/// <summary>Checkpoint helpers of the neural models.</summary>
-internal static class NeuralCheckpoints
-{
-    /// <summary>
-    /// The options a checkpoint was saved with (its header's hyper-parameters bound onto the
-    /// defaults), for the serving settings that must match the saved model; a header that does not
-    /// bind is a corrupt checkpoint.
-    /// </summary>
-    public static TOptions SavedOptions<TOptions>(string kind, TOptions defaults, Checkpoints.CheckpointHeader header, string[] excluded)
-        where TOptions : class
-    {
-        try
-        {
-            return OptionsBinder.Bind(kind, defaults, header.HyperParameters, excluded);
-        }
-        catch (HyperParameterException e)
-        {
-            throw new InvalidDataException($"Corrupt checkpoint: its hyper-parameters do not bind. {e.Message}", e);
-        }
-    }
-}

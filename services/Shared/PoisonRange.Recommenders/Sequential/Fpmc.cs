@@ -210,7 +210,7 @@ public sealed class Fpmc : IRecommender
         CheckpointFormat.WriteFloats(writer, model.PreviousFactors);
         if (model.ItemBias is not null) CheckpointFormat.WriteFloats(writer, model.ItemBias);
         CheckpointFormat.WriteFloats(writer, model.Popularity);
-        SequentialCheckpoint.WriteInts(writer, model.LastItem);
+        CheckpointFormat.WriteInts(writer, model.LastItem);
         CheckpointFormat.WriteEnd(writer);
     }
 
@@ -240,7 +240,7 @@ public sealed class Fpmc : IRecommender
         var previousFactors = CheckpointFormat.ReadFloats(reader, items * factors);
         var itemBias = hasBias ? CheckpointFormat.ReadFloats(reader, items) : null;
         var popularity = CheckpointFormat.ReadFloats(reader, items);
-        var lastItem = SequentialCheckpoint.ReadInts(reader, users, -1, items, "last items");
+        var lastItem = CheckpointFormat.ReadInts(reader, users, -1, items, "last items");
         CheckpointFormat.ReadEnd(reader);
 
         double foldInL2 = header.HyperParameters.TryGetValue("foldInL2", out var text)

@@ -209,7 +209,7 @@ public sealed class Gru4Rec : IRecommender
         CheckpointFormat.WriteFloats(writer, model.OutputBias);
         CheckpointFormat.WriteFloats(writer, model.Popularity);
         CheckpointFormat.WriteFloats(writer, model.UserStates);
-        SequentialCheckpoint.WriteInts(writer, model.UserLengths);
+        CheckpointFormat.WriteInts(writer, model.UserLengths);
         CheckpointFormat.WriteEnd(writer);
     }
 
@@ -236,7 +236,7 @@ public sealed class Gru4Rec : IRecommender
         var outputBias = CheckpointFormat.ReadFloats(reader, items);
         var popularity = CheckpointFormat.ReadFloats(reader, items);
         var userStates = CheckpointFormat.ReadFloats(reader, users * hidden);
-        var userLengths = SequentialCheckpoint.ReadInts(reader, users, 0, maxLength + 1, "user lengths");
+        var userLengths = CheckpointFormat.ReadInts(reader, users, 0, maxLength + 1, "user lengths");
         CheckpointFormat.ReadEnd(reader);
         _model = new GruServingModel(users, items, hidden, maxLength, inputTable, recurrentWeights, recurrentBias, outputWeights, outputBias,
             popularity, userStates, userLengths);

@@ -126,36 +126,9 @@ internal readonly struct TorchThreadScope : IDisposable
     public void Dispose() => torch.set_num_threads(_previous);
 }
 
-/// <summary>Checkpoint pieces the sequential models add to <see cref="Checkpoints.CheckpointFormat"/>.</summary>
+/// <summary>Argument checks of the sequential serving models.</summary>
 internal static class SequentialCheckpoint
 {
-    public static void WriteInts(BinaryWriter writer, ReadOnlySpan<int> values)
-    {
-        writer.Write(values.Length);
-        writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values));
-    }
-
-    /// <summary>Reads an int array of the expected length whose values lie in [<paramref name="min"/>, <paramref name="max"/>).</summary>
-    public static int[] ReadInts(BinaryReader reader, int expectedLength, int min, int max, string name)
-    {
-        int length = reader.ReadInt32();
-        if (length != expectedLength)
-            throw new InvalidDataException($"Corrupt checkpoint: {name} has {length} values where {expectedLength} were expected.");
-        var values = new int[length];
-        try
-        {
-            reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
-        }
-        catch (EndOfStreamException e)
-        {
-            throw new InvalidDataException("Corrupt checkpoint: the stream ended early.", e);
-        }
-        foreach (var value in values)
-            if (value < min || value >= max)
-                throw new InvalidDataException($"Corrupt checkpoint: {name} holds {value}, outside {min}..{max - 1}.");
-        return values;
-    }
-
     /// <summary>Validates the items of a history against the catalogue.</summary>
     public static void CheckHistory(ReadOnlySpan<int> history, int items)
     {

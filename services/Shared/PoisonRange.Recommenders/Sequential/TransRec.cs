@@ -190,7 +190,7 @@ public sealed class TransRec : IRecommender
         CheckpointFormat.WriteFloats(writer, model.Translation);
         CheckpointFormat.WriteFloats(writer, model.UserTranslations);
         CheckpointFormat.WriteFloats(writer, model.Popularity);
-        SequentialCheckpoint.WriteInts(writer, model.LastItem);
+        CheckpointFormat.WriteInts(writer, model.LastItem);
         CheckpointFormat.WriteEnd(writer);
     }
 
@@ -221,7 +221,7 @@ public sealed class TransRec : IRecommender
         var translation = CheckpointFormat.ReadFloats(reader, factors);
         var userTranslations = CheckpointFormat.ReadFloats(reader, users * factors);
         var popularity = CheckpointFormat.ReadFloats(reader, items);
-        var lastItem = SequentialCheckpoint.ReadInts(reader, users, -1, items, "last items");
+        var lastItem = CheckpointFormat.ReadInts(reader, users, -1, items, "last items");
         CheckpointFormat.ReadEnd(reader);
         double foldInL2 = header.HyperParameters.TryGetValue("foldInL2", out var text)
             && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value > 0
