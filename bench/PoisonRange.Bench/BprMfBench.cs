@@ -83,7 +83,7 @@ internal static class BprMfBench
         {
             model.ScoreUser(u, scores);
             RecommenderExtensions.ExcludeItems(scores, dataset.Sequences[u]);
-            int n = RecommenderExtensions.SelectTopK(scores, top);
+            int n = TopK.SelectInto(scores, top);
             checksum += n;
         }
         return checksum == 0 ? 0 : to - from;
@@ -111,7 +111,7 @@ internal static class BprMfBench
             {
                 model.ScoreHistory(h, scores);
                 RecommenderExtensions.ExcludeItems(scores, h);
-                RecommenderExtensions.SelectTopK(scores, top);
+                TopK.SelectInto(scores, top);
                 count++;
             }
         double recommendMicros = stopwatch.Elapsed.TotalMicroseconds / count;
@@ -156,7 +156,7 @@ internal static class BprMfBench
             if (heldOut[u] < 0) continue;
             score(u, scores);
             RecommenderExtensions.ExcludeItems(scores, train.Sequences[u]);
-            int n = RecommenderExtensions.SelectTopK(scores, top);
+            int n = TopK.SelectInto(scores, top);
             users++;
             if (top[..n].Contains(heldOut[u])) hits++;
         }

@@ -213,7 +213,7 @@ internal static class QualityBench
                     if (heldOut.Length == 0) continue;
                     model1.ScoreUser(u, scores);
                     RecommenderExtensions.ExcludeItems(scores, task.Train.Sequences[u]);
-                    int n = RecommenderExtensions.SelectTopK(scores, top);
+                    int n = TopK.SelectInto(scores, top);
                     var ranking = top.AsSpan(0, n);
                     evaluated[u] = true;
                     if (task.IsLeaveLastOut)
@@ -225,7 +225,7 @@ internal static class QualityBench
                             // The same history scored as an unseen account (fold-in).
                             model1.ScoreHistory(task.Train.Sequences[u], scores);
                             RecommenderExtensions.ExcludeItems(scores, task.Train.Sequences[u]);
-                            n = RecommenderExtensions.SelectTopK(scores, top);
+                            n = TopK.SelectInto(scores, top);
                             foldInHr[u] = Metrics.HitRatio(top.AsSpan(0, n), heldOut[0], HitK);
                         }
                     }

@@ -139,7 +139,7 @@ internal static class SpeedBench
         {
             model.ScoreUser(u, scores);
             RecommenderExtensions.ExcludeItems(scores, data.Sequences[u]);
-            RecommenderExtensions.SelectTopK(scores, top);
+            TopK.SelectInto(scores, top);
             count++;
         }
         return count;
@@ -161,7 +161,7 @@ internal static class SpeedBench
             long start = Stopwatch.GetTimestamp();
             model.ScoreHistory(h, scores);
             RecommenderExtensions.ExcludeItems(scores, h);
-            RecommenderExtensions.SelectTopK(scores, top);
+            TopK.SelectInto(scores, top);
             times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
         return ZooBench.Median(times);

@@ -2,6 +2,51 @@ namespace PoisonRange.Data.Tests;
 
 public sealed class SeededRandomTests
 {
+    [Theory]
+    // Values the model zoo's former generator (xoshiro256** with 64-bit bounded integers) gave
+    // for these seeds: every model trained with a seed keeps its random stream.
+    [InlineData(1UL, 12966619160104079557UL, 9600361134598540522UL, 574, 391, 2, 308318601, 0.07104521606921232, 0.9324777754356527, -1.0292856825102457, new[] { 1, 9, 0, 3, 2, 4, 6, 7, 8, 5 })]
+    [InlineData(42UL, 1546998764402558742UL, 6990951692964543102UL, 680, 924, 2, 1653002903, 0.7192585778779156, 0.040709107285847895, -0.568648186185804, new[] { 0, 7, 8, 4, 3, 1, 9, 2, 6, 5 })]
+    public void Full64BitsKeepsTheModelZoosStream(ulong seed, ulong u1, ulong u2, int a, int b, int c, int big, double d, double g1, double g2, int[] shuffled)
+    {
+        var r = new SeededRandom(seed, BoundedIntegers.Full64Bits);
+        Assert.Equal(BoundedIntegers.Full64Bits, r.BoundedIntegers);
+        Assert.Equal(u1, r.NextUInt64());
+        Assert.Equal(u2, r.NextUInt64());
+        Assert.Equal(a, r.Next(1000));
+        Assert.Equal(b, r.Next(1000));
+        Assert.Equal(c, r.Next(3));
+        Assert.Equal(big, r.Next(int.MaxValue));
+        Assert.Equal(d, r.NextDouble());
+        Assert.Equal(g1, r.NextGaussian());
+        Assert.Equal(g2, r.NextGaussian());
+        var p = Enumerable.Range(0, 10).ToArray();
+        r.Shuffle(p.AsSpan());
+        Assert.Equal(shuffled, p);
+    }
+
+    [Fact]
+    public void TheTwoBoundedIntegerMethodsShareEveryOtherDraw()
+    {
+        var upper = new SeededRandom(5);
+        var full = new SeededRandom(5, BoundedIntegers.Full64Bits);
+        Assert.Equal(BoundedIntegers.Upper32Bits, upper.BoundedIntegers);
+        for (int i = 0; i < 100; i++)
+        {
+            Assert.Equal(upper.NextUInt64(), full.NextUInt64());
+            Assert.Equal(upper.NextDouble(), full.NextDouble());
+            Assert.Equal(upper.NextGaussian(), full.NextGaussian());
+            Assert.Equal(upper.NextInt64(1L << 40), full.NextInt64(1L << 40));
+        }
+        // Bounded integers can differ: the lower 32 bits of an output decide the draw only when
+        // the bound is large (for a bound b about one draw in 2^32 / b differs).
+        var a = Enumerable.Range(0, 64).Select(_ => upper.Next(int.MaxValue)).ToArray();
+        var b = Enumerable.Range(0, 64).Select(_ => full.Next(int.MaxValue)).ToArray();
+        Assert.NotEqual(a, b);
+        Assert.All(b, x => Assert.InRange(x, 0, int.MaxValue - 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SeededRandom(1, (BoundedIntegers)7));
+    }
+
     [Fact]
     public void SameSeedSameStream_DifferentSeedDifferentStream()
     {
@@ -116,11 +161,11 @@ public sealed class SeededRandomTests
 
 public sealed class TopKTests
 {
+    // NaN and −∞ never rank; the rest by score, ties to the lower index.
     private static int[] Reference(float[] scores, int k, int[] exclude)
         => Enumerable.Range(0, scores.Length)
-            .Where(i => !exclude.Contains(i))
-            .OrderByDescending(i => float.IsNaN(scores[i]) ? float.NegativeInfinity : scores[i])
-            .ThenBy(i => float.IsNaN(scores[i]) ? 1 : 0)
+            .Where(i => !exclude.Contains(i) && !float.IsNaN(scores[i]) && !float.IsNegativeInfinity(scores[i]))
+            .OrderByDescending(i => scores[i])
             .ThenBy(i => i)
             .Take(k).ToArray();
 
@@ -151,11 +196,42 @@ public sealed class TopKTests
     {
         var scores = new float[] { 1, 5, 5, 3, 5, float.NaN, 9 };
         Assert.Equal(new[] { 6, 1, 2, 4 }, TopK.Select(scores, 4));
-        Assert.Equal(new[] { 6, 2, 4, 3, 0, 5 }, TopK.Select(scores, 10, [1]));
+        Assert.Equal(new[] { 6, 2, 4, 3, 0 }, TopK.Select(scores, 10, [1]));
         Assert.Empty(TopK.Select(scores, 0));
         Assert.Equal(new[] { 1, 2 }, TopK.Select(scores, 2, [6, 6]));
         Assert.Throws<ArgumentOutOfRangeException>(() => TopK.Select(scores, 2, [7]));
         Assert.Throws<ArgumentOutOfRangeException>(() => TopK.Select(scores, -1));
+    }
+
+    [Fact]
+    public void NaNAndMinusInfinityNeverRankAndPlusInfinityRanksFirst()
+    {
+        float[] scores = [0.5f, 2f, 2f, float.NegativeInfinity, 1f, float.NaN, float.NegativeInfinity, 2f];
+        var top = new int[4];
+        Assert.Equal(4, TopK.SelectInto(scores, top));
+        Assert.Equal([1, 2, 7, 4], top);
+
+        var all = new int[10];
+        Assert.Equal(5, TopK.SelectInto(scores, all));
+        Assert.Equal([1, 2, 7, 4, 0], all[..5]);
+
+        double[] wide = [double.NaN, double.NegativeInfinity, double.PositiveInfinity, -0.0, 0.0];
+        Assert.Equal(new[] { 2, 3, 4 }, TopK.Select(wide, 5));
+        Assert.Empty(TopK.Select(new[] { float.NaN, float.NegativeInfinity }, 2));
+    }
+
+    [Fact]
+    public void MatchesAFullSortOnOrdinaryScores()
+    {
+        var rng = new SeededRandom(2);
+        for (int trial = 0; trial < 50; trial++)
+        {
+            var scores = Enumerable.Range(0, 300).Select(_ => (float)Math.Round(rng.NextGaussian(), 1)).ToArray();
+            var expected = Enumerable.Range(0, scores.Length).OrderByDescending(i => scores[i]).ThenBy(i => i).Take(10).ToArray();
+            var top = new int[10];
+            Assert.Equal(10, TopK.SelectInto(scores, top));
+            Assert.Equal(expected, top);
+        }
     }
 
     [Fact]
@@ -314,5 +390,23 @@ public sealed class MetricsTests
         Assert.Equal((3.0, 0.0), Metrics.MeanStd([3.0]));
         var (m0, s0) = Metrics.MeanStd([]);
         Assert.True(double.IsNaN(m0) && double.IsNaN(s0));
+    }
+}
+
+public sealed class SyncProgressTests
+{
+    [Fact]
+    public async Task ReportsOnTheReportingThreadInOrderBeforeReturning()
+    {
+        var seen = new List<(int Value, int Thread)>();
+        var progress = new SyncProgress<int>(v => seen.Add((v, Environment.CurrentManagedThreadId)));
+        int thread = await Task.Run(() =>
+        {
+            for (int i = 0; i < 100; i++) ((IProgress<int>)progress).Report(i);
+            return Environment.CurrentManagedThreadId;
+        });
+        Assert.Equal(Enumerable.Range(0, 100), seen.Select(s => s.Value));
+        Assert.All(seen, s => Assert.Equal(thread, s.Thread));
+        Assert.Throws<ArgumentNullException>(() => new SyncProgress<int>(null!));
     }
 }

@@ -98,7 +98,7 @@ public sealed class SequentialInfluenceTests(TinyFixture fixture) : IClassFixtur
         // after one step; a one-epoch Fit with the same seed stops at those parameters.
         var train = ForcedNegatives();
         var epochs = new List<TrainProgress>();
-        using (var twice = Untrained(variant, 2)) twice.Fit(train, new SyncProgress(epochs.Add));
+        using (var twice = Untrained(variant, 2)) twice.Fit(train, new SyncProgress<TrainProgress>(epochs.Add));
         using var once = Untrained(variant, 1);
         once.Fit(train);
         using var view = InfluenceModels.Create(once, train);
@@ -107,11 +107,6 @@ public sealed class SequentialInfluenceTests(TinyFixture fixture) : IClassFixtur
         double mean = view.TrainingLoss(Enumerable.Range(0, view.TrainingUnitCount).ToArray()).item<double>() / view.TrainingUnitCount;
         Assert.Equal(2, epochs.Count);
         Assert.True(Math.Abs(mean - epochs[1].Loss) < 1e-5 * Math.Abs(epochs[1].Loss), $"{variant}: view {mean:R}, Fit {epochs[1].Loss:R}");
-    }
-
-    private sealed class SyncProgress(Action<TrainProgress> report) : IProgress<TrainProgress>
-    {
-        public void Report(TrainProgress value) => report(value);
     }
 
     [Theory]

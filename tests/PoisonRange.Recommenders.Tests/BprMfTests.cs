@@ -1,5 +1,6 @@
 using PoisonRange.Recommenders.Baselines;
 using PoisonRange.Recommenders.Factorization;
+using PoisonRange.Recommenders.Training;
 
 namespace PoisonRange.Recommenders.Tests;
 
@@ -75,7 +76,7 @@ public sealed class BprMfTests(TrainedModels models) : IClassFixture<TrainedMode
     [Fact]
     public void Sgd_trains_too()
     {
-        using var model = new BprMf(TrainedModels.SmallOptions with { Optimizer = BprOptimizer.Sgd, LearningRate = 0.5, Epochs = 40, UseItemBias = false });
+        using var model = new BprMf(TrainedModels.SmallOptions with { Optimizer = OptimizerKind.Sgd, LearningRate = 0.5, Epochs = 40, UseItemBias = false });
         model.Fit(models.Data.Train);
         double hr = models.Data.HitRatio(model);
         Assert.True(hr >= 0.5, $"HR@10 = {hr:F3}");

@@ -1,7 +1,6 @@
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Baselines;
 using PoisonRange.Recommenders.Classical;
-using PoisonRange.Recommenders.Internal;
 
 namespace PoisonRange.Recommenders.Tests;
 
@@ -68,7 +67,7 @@ internal sealed class RatedCommunity
 
     public static RatedCommunity Create(CommunityData data)
     {
-        var rng = new DeterministicRandom(17);
+        var rng = new SeededRandom(17, BoundedIntegers.Full64Bits);
         int users = data.Train.UserCount;
         var sequences = new int[users][];
         var ratings = new float[users][];
@@ -149,7 +148,7 @@ public sealed class ClassicalModelTests(ClassicalModels models) : IClassFixture<
         var top10 = new int[10];
         var popTop = new int[10];
         model.ScoreHistory([], scores);
-        RecommenderExtensions.SelectTopK(scores, top10);
+        TopK.SelectInto(scores, top10);
         (kind == "mf" ? models.RatedPop : models.Pop).RecommendHistory([], false, popTop);
         Assert.Equal(popTop, top10);
         var sample = CommunityData.NewHistory(0, 9, 2, seed: 8);
@@ -523,8 +522,8 @@ public sealed class ClassicalModelTests(ClassicalModels models) : IClassFixture<
             model.ScoreHistory(train.Sequences[u], folded);
             RecommenderExtensions.ExcludeItems(trained, train.Sequences[u]);
             RecommenderExtensions.ExcludeItems(folded, train.Sequences[u]);
-            RecommenderExtensions.SelectTopK(trained, a);
-            RecommenderExtensions.SelectTopK(folded, b);
+            TopK.SelectInto(trained, a);
+            TopK.SelectInto(folded, b);
             overlap += a.Intersect(b).Count() / 10.0;
         }
         return overlap / train.UserCount;
@@ -583,7 +582,7 @@ public sealed class ClassicalModelTests(ClassicalModels models) : IClassFixture<
         {
             model.ScoreUser(u, scores);
             RecommenderExtensions.ExcludeItems(scores, train.Sequences[u]);
-            int n = RecommenderExtensions.SelectTopK(scores, top);
+            int n = TopK.SelectInto(scores, top);
             if (top.AsSpan(0, n).Contains(heldOut[u])) hits++;
         }
         return (double)hits / train.UserCount;

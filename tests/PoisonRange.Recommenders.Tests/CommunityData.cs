@@ -1,5 +1,4 @@
 using PoisonRange.Data;
-using PoisonRange.Recommenders.Internal;
 
 namespace PoisonRange.Recommenders.Tests;
 
@@ -27,7 +26,7 @@ internal sealed class CommunityData
 
     public static CommunityData Create(int users = 200, int trendingPerUser = 8, int communityPerUser = 15, ulong seed = 7)
     {
-        var rng = new DeterministicRandom(seed);
+        var rng = new SeededRandom(seed, BoundedIntegers.Full64Bits);
         var sequences = new int[users][];
         var heldOut = new int[users];
         var communityOf = new int[users];
@@ -53,13 +52,13 @@ internal sealed class CommunityData
     /// <summary>A fresh history of <paramref name="length"/> items of one community (not any training user's).</summary>
     public static int[] NewHistory(int community, int length, int trending, ulong seed)
     {
-        var rng = new DeterministicRandom(seed);
+        var rng = new SeededRandom(seed, BoundedIntegers.Full64Bits);
         var history = Draw(rng, FirstItemOf(community), PerCommunity, length).Concat(Draw(rng, 0, Trending, trending)).ToArray();
         rng.Shuffle(history.AsSpan());
         return history;
     }
 
-    private static int[] Draw(DeterministicRandom rng, int first, int count, int take)
+    private static int[] Draw(SeededRandom rng, int first, int count, int take)
     {
         var pool = Enumerable.Range(first, count).ToArray();
         rng.Shuffle(pool.AsSpan());
@@ -76,7 +75,7 @@ internal sealed class CommunityData
         {
             model.ScoreUser(u, scores);
             RecommenderExtensions.ExcludeItems(scores, Train.Sequences[u]);
-            int n = RecommenderExtensions.SelectTopK(scores, top);
+            int n = TopK.SelectInto(scores, top);
             if (top[..n].Contains(HeldOut[u])) hits++;
         }
         return (double)hits / Train.UserCount;

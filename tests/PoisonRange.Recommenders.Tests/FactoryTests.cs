@@ -1,5 +1,6 @@
 using PoisonRange.Recommenders.Baselines;
 using PoisonRange.Recommenders.Factorization;
+using PoisonRange.Recommenders.Training;
 
 namespace PoisonRange.Recommenders.Tests;
 
@@ -24,7 +25,7 @@ public sealed class FactoryTests
         Assert.Equal(8, model.Options.Factors);
         Assert.Equal(256, model.Options.BatchSize);
         Assert.Equal(0.01, model.Options.LearningRate);
-        Assert.Equal(BprOptimizer.Sgd, model.Options.Optimizer);
+        Assert.Equal(OptimizerKind.Sgd, model.Options.Optimizer);
         Assert.False(model.Options.UseItemBias);
         Assert.Equal(42UL, model.Options.Seed);
         Assert.Equal(2, model.Options.Threads);

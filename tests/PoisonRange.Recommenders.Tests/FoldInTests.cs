@@ -1,6 +1,6 @@
 using System.Diagnostics;
+using PoisonRange.Data;
 using PoisonRange.Recommenders.Factorization;
-using PoisonRange.Recommenders.Internal;
 
 namespace PoisonRange.Recommenders.Tests;
 
@@ -30,7 +30,7 @@ public sealed class FoldInTests(TrainedModels models) : IClassFixture<TrainedMod
         var scores = new float[models.Bpr.ItemCount];
         models.Bpr.ScoreHistory(history, scores);
         var top = new int[15];
-        RecommenderExtensions.SelectTopK(scores, top);
+        TopK.SelectInto(scores, top);
         Assert.True(top.Intersect(history).Count() >= 7, string.Join(",", top));
     }
 
@@ -49,8 +49,8 @@ public sealed class FoldInTests(TrainedModels models) : IClassFixture<TrainedMod
             models.Bpr.ScoreHistory(models.Data.Train.Sequences[u], scoresFolded);
             RecommenderExtensions.ExcludeItems(scoresTrained, models.Data.Train.Sequences[u]);
             RecommenderExtensions.ExcludeItems(scoresFolded, models.Data.Train.Sequences[u]);
-            RecommenderExtensions.SelectTopK(scoresTrained, trainedTop);
-            RecommenderExtensions.SelectTopK(scoresFolded, foldedTop);
+            TopK.SelectInto(scoresTrained, trainedTop);
+            TopK.SelectInto(scoresFolded, foldedTop);
             overlap += trainedTop.Intersect(foldedTop).Count() / 10.0;
         }
         Assert.True(overlap / users >= 0.6, $"mean top-10 overlap {overlap / users:F3}");
@@ -81,7 +81,7 @@ public sealed class FoldInTests(TrainedModels models) : IClassFixture<TrainedMod
         // computed here by brute force over every (history item, other item) pair.
         const int items = 60, d = 8;
         const float margin = 1.7f;
-        var rng = new DeterministicRandom(3);
+        var rng = new SeededRandom(3, BoundedIntegers.Full64Bits);
         float[] Random(int n) => Enumerable.Range(0, n).Select(_ => (float)rng.NextGaussian()).ToArray();
         var itemFactors = Random(items * d);
         var bias = Random(items);
@@ -125,7 +125,7 @@ public sealed class FoldInTests(TrainedModels models) : IClassFixture<TrainedMod
     public void Fold_in_of_a_15_item_history_at_64_factors_is_fast()
     {
         const int items = 3000, d = 64;
-        var rng = new DeterministicRandom(4);
+        var rng = new SeededRandom(4, BoundedIntegers.Full64Bits);
         var factors = Enumerable.Range(0, items * d).Select(_ => (float)(0.1 * rng.NextGaussian())).ToArray();
         var model = new FactorServingModel(1, items, d, new float[d], factors, new float[items], new float[items], 1f, 0.1);
         var history = Enumerable.Range(0, 15).Select(i => i * 97).ToArray();

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
+using PoisonRange.Data;
 using PoisonRange.Recommenders.Baselines;
-using PoisonRange.Recommenders.Internal;
 using PoisonRange.Recommenders.Neural;
 
 namespace PoisonRange.Recommenders.Tests;
@@ -153,8 +153,8 @@ public sealed class NeuralModelTests(NeuralModels models) : IClassFixture<Neural
             model.ScoreHistory(seen, folded);
             RecommenderExtensions.ExcludeItems(trained, seen);
             RecommenderExtensions.ExcludeItems(folded, seen);
-            RecommenderExtensions.SelectTopK(trained, trainedTop);
-            RecommenderExtensions.SelectTopK(folded, foldedTop);
+            TopK.SelectInto(trained, trainedTop);
+            TopK.SelectInto(folded, foldedTop);
             overlap += trainedTop.Intersect(foldedTop).Count() / 10.0;
         }
         // CML's trained points come from sampled negatives and Adam, its fold-in from the sampler's
@@ -324,7 +324,7 @@ public sealed class NeuralModelTests(NeuralModels models) : IClassFixture<Neural
         var serving = model.ServingModel;
         int[] history = [21, 22, 30, 3];
         int n = 6 + 4;
-        var rng = new DeterministicRandom(8);
+        var rng = new SeededRandom(8, BoundedIntegers.Full64Bits);
         // A point away from the origin so that the ReLUs take both states.
         var user = Enumerable.Range(0, n).Select(_ => (float)rng.NextGaussian()).ToArray();
         var gradient = new float[n];
@@ -350,7 +350,7 @@ public sealed class NeuralModelTests(NeuralModels models) : IClassFixture<Neural
         var serving = ((Cml)model).ServingModel;
         var history = CommunityData.NewHistory(0, 10, 3, seed: 12);
         int d = serving.Factors;
-        var rng = new DeterministicRandom(2);
+        var rng = new SeededRandom(2, BoundedIntegers.Full64Bits);
         var point = Enumerable.Range(0, d).Select(_ => (float)(0.2 * rng.NextGaussian())).ToArray();
         var gradient = new float[d];
         var probe = new float[d];

@@ -1,6 +1,6 @@
 using System.Diagnostics;
+using PoisonRange.Data;
 using PoisonRange.Recommenders.Factorization;
-using PoisonRange.Recommenders.Internal;
 using PoisonRange.Recommenders.Training;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -47,14 +47,9 @@ public class PairwiseRankingLoopTests
     {
         var network = new RecordingNetwork();
         var progress = new List<TrainProgress>();
-        PairwiseRankingLoop.Run(network, samples, new PairwiseRankingSchedule(epochs, batchSize, BprOptimizer.Adam, 0.05),
-            new DeterministicRandom(seed), Stopwatch.StartNew(), new SynchronousProgress(progress), CancellationToken.None);
+        PairwiseRankingLoop.Run(network, samples, new PairwiseRankingSchedule(epochs, batchSize, OptimizerKind.Adam, 0.05),
+            new SeededRandom(seed, BoundedIntegers.Full64Bits), Stopwatch.StartNew(), new SyncProgress<TrainProgress>(progress.Add), CancellationToken.None);
         return (network, progress);
-    }
-
-    private sealed class SynchronousProgress(List<TrainProgress> reports) : IProgress<TrainProgress>
-    {
-        public void Report(TrainProgress value) => reports.Add(value);
     }
 
     [Fact]
@@ -67,7 +62,7 @@ public class PairwiseRankingLoopTests
         // 6 samples in batches of 4: 2 steps per epoch, 3 epochs.
         Assert.Equal(6, network.Batches.Count);
         Assert.Equal(new[] { 4, 2, 4, 2, 4, 2 }, network.Batches.Select(b => b.Users.Length));
-        Assert.Equal(PairwiseRankingLoop.PlannedSteps(new PairwiseRankingSchedule(3, 4, BprOptimizer.Adam, 0.05), samples.Count), network.Steps);
+        Assert.Equal(PairwiseRankingLoop.PlannedSteps(new PairwiseRankingSchedule(3, 4, OptimizerKind.Adam, 0.05), samples.Count), network.Steps);
         var expected = Enumerable.Range(0, samples.Count).Select(t => (samples.Users[t], samples.Positives[t])).Order().ToArray();
         for (int epoch = 0; epoch < 3; epoch++)
         {
@@ -108,7 +103,7 @@ public class PairwiseRankingLoopTests
     {
         var samples = new PairwiseSamples([0, 1, 2], null, [0, 3, 4], UserItems, Items, negativesPerSample: 3);
         using var network = new MatrixNetwork();
-        PairwiseRankingLoop.Run(network, samples, new PairwiseRankingSchedule(2, 2, BprOptimizer.Sgd, 0.1), new DeterministicRandom(5),
+        PairwiseRankingLoop.Run(network, samples, new PairwiseRankingSchedule(2, 2, OptimizerKind.Sgd, 0.1), new SeededRandom(5, BoundedIntegers.Full64Bits),
             Stopwatch.StartNew(), null, CancellationToken.None);
         Assert.Equal(4, network.Shapes.Count);
         Assert.Equal(new long[] { 2, 3 }, network.Shapes[0]);
@@ -160,7 +155,7 @@ public class PairwiseRankingLoopTests
         using var cancelled = new CancellationTokenSource();
         cancelled.Cancel();
         Assert.Throws<OperationCanceledException>(() => PairwiseRankingLoop.Run(network, Pairs(),
-            new PairwiseRankingSchedule(2, 4, BprOptimizer.Sgd, 0.1), new DeterministicRandom(1), Stopwatch.StartNew(), null, cancelled.Token));
+            new PairwiseRankingSchedule(2, 4, OptimizerKind.Sgd, 0.1), new SeededRandom(1, BoundedIntegers.Full64Bits), Stopwatch.StartNew(), null, cancelled.Token));
         Assert.Empty(network.Batches);
     }
 

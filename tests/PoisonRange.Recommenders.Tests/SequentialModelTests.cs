@@ -1,5 +1,6 @@
-using PoisonRange.Recommenders.Internal;
+using PoisonRange.Data;
 using PoisonRange.Recommenders.Sequential;
+using PoisonRange.Recommenders.Training;
 using TorchSharp;
 
 namespace PoisonRange.Recommenders.Tests;
@@ -224,7 +225,7 @@ public sealed class SequentialModelTests(SequentialModels models) : IClassFixtur
         }, seed: 42, threads: 2));
         Assert.Equal(8, fpmc.Options.Factors);
         Assert.False(fpmc.Options.UseItemBias);
-        Assert.Equal(Factorization.BprOptimizer.Sgd, fpmc.Options.Optimizer);
+        Assert.Equal(OptimizerKind.Sgd, fpmc.Options.Optimizer);
         Assert.Equal(42UL, fpmc.Options.Seed);
         Assert.Equal(2, fpmc.Options.Threads);
 
@@ -266,8 +267,8 @@ public sealed class SequentialModelTests(SequentialModels models) : IClassFixtur
             models.Fpmc.ScoreHistory(history, folded);
             RecommenderExtensions.ExcludeItems(trained, history);
             RecommenderExtensions.ExcludeItems(folded, history);
-            RecommenderExtensions.SelectTopK(trained, trainedTop);
-            RecommenderExtensions.SelectTopK(folded, foldedTop);
+            TopK.SelectInto(trained, trainedTop);
+            TopK.SelectInto(folded, foldedTop);
             overlap += trainedTop.Intersect(foldedTop).Count() / 10.0;
         }
         Assert.True(overlap / users >= 0.6, $"mean top-10 overlap {overlap / users:F3}");
@@ -288,7 +289,7 @@ public sealed class SequentialModelTests(SequentialModels models) : IClassFixtur
         const int items = 40, d = 6;
         const float margin = 1.3f;
         const double foldInL2 = 0.05;
-        var rng = new DeterministicRandom(8);
+        var rng = new SeededRandom(8, BoundedIntegers.Full64Bits);
         float[] Random(int n) => Enumerable.Range(0, n).Select(_ => (float)rng.NextGaussian()).ToArray();
         float[] q = Random(items * d), w = Random(items * d), c = Random(items * d), bias = Random(items);
         var model = new FpmcServingModel(1, items, d, new float[d], q, w, c, bias, new float[items], [0], margin, foldInL2);
@@ -381,7 +382,7 @@ public sealed class SequentialModelTests(SequentialModels models) : IClassFixtur
         const int items = 40, d = 6;
         const float margin = 0.9f;
         const double foldInL2 = 0.05;
-        var rng = new DeterministicRandom(9);
+        var rng = new SeededRandom(9, BoundedIntegers.Full64Bits);
         float[] Random(int n, double scale) => Enumerable.Range(0, n).Select(_ => (float)(scale * rng.NextGaussian())).ToArray();
         float[] points = Random(items * d, 0.3), bias = Random(items, 1), translation = Random(d, 0.2);
         var model = new TransRecServingModel(1, items, d, points, bias, translation, new float[d], [0], new float[items],
@@ -426,16 +427,16 @@ public sealed class SequentialModelTests(SequentialModels models) : IClassFixtur
     {
         const int items = 30, embedding = 6, hidden = 5, steps = 7;
         using var network = new Gru4RecNetwork(items, embedding, hidden, dropout: 0, seed: 1);
-        network.Initialize(new DeterministicRandom(2));
+        network.Initialize(new SeededRandom(2, BoundedIntegers.Full64Bits));
         network.eval();
         var (inputTable, recurrentWeights, recurrentBias, outputWeights, outputBias) = network.Export();
         var serving = new GruServingModel(1, items, hidden, maxLength: steps, inputTable, recurrentWeights, recurrentBias, outputWeights, outputBias, new float[items]);
 
-        var rng = new DeterministicRandom(3);
+        var rng = new SeededRandom(3, BoundedIntegers.Full64Bits);
         var sequences = new long[4, steps];
         for (int b = 0; b < 4; b++)
             for (int t = 0; t < steps; t++)
-                sequences[b, t] = rng.NextInt(items);
+                sequences[b, t] = rng.Next(items);
         var expected = network.FinalStates(sequences);
 
         var state = new float[hidden];

@@ -1,5 +1,4 @@
 using PoisonRange.Data;
-using PoisonRange.Recommenders.Internal;
 
 namespace PoisonRange.Recommenders.Tests;
 
@@ -18,7 +17,7 @@ internal sealed class SuccessorData
 
     public static SuccessorData Create(int users = 300, int items = 100, int length = 15, double follow = 0.5, ulong seed = 3)
     {
-        var rng = new DeterministicRandom(seed);
+        var rng = new SeededRandom(seed, BoundedIntegers.Full64Bits);
         var cycle = Enumerable.Range(0, items).ToArray();
         rng.Shuffle(cycle.AsSpan());
         var successor = new int[items];
@@ -41,16 +40,16 @@ internal sealed class SuccessorData
     }
 
     /// <summary>A fresh walk of <paramref name="length"/> items whose last step follows the cycle, as in training.</summary>
-    public int[] NewWalk(int length, ulong seed) => Walk(new DeterministicRandom(seed), Successor, length, follow: 0.5);
+    public int[] NewWalk(int length, ulong seed) => Walk(new SeededRandom(seed, BoundedIntegers.Full64Bits), Successor, length, follow: 0.5);
 
-    private static int[] Walk(DeterministicRandom rng, int[] successor, int length, double follow)
+    private static int[] Walk(SeededRandom rng, int[] successor, int length, double follow)
     {
         int items = successor.Length;
         while (true)
         {
             var visited = new bool[items];
             var walk = new int[length];
-            walk[0] = rng.NextInt(items);
+            walk[0] = rng.Next(items);
             visited[walk[0]] = true;
             for (int t = 1; t < length; t++)
             {
@@ -59,7 +58,7 @@ internal sealed class SuccessorData
                 if (visited[next] || (t < length - 1 && rng.NextDouble() >= follow))
                 {
                     if (t == length - 1) break;
-                    do next = rng.NextInt(items); while (visited[next]);
+                    do next = rng.Next(items); while (visited[next]);
                 }
                 walk[t] = next;
                 visited[next] = true;
@@ -78,7 +77,7 @@ internal sealed class SuccessorData
         {
             model.ScoreUser(u, scores);
             RecommenderExtensions.ExcludeItems(scores, Train.Sequences[u]);
-            int n = RecommenderExtensions.SelectTopK(scores, top);
+            int n = TopK.SelectInto(scores, top);
             if (top[..n].Contains(HeldOut[u])) hits++;
         }
         return (double)hits / Train.UserCount;

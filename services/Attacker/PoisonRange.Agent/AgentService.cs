@@ -3,6 +3,7 @@ using Grpc.Core;
 using PoisonRange.Agent.Loki;
 using PoisonRange.Client;
 using PoisonRange.Contracts.Attacker.V1;
+using PoisonRange.Data;
 using ProgressUpdate = PoisonRange.Contracts.Common.V1.Progress;
 
 namespace PoisonRange.Agent;

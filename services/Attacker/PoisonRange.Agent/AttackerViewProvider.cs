@@ -61,9 +61,3 @@ public sealed partial class AttackerViewProvider(PlatformClient client, AgentOpt
     [LoggerMessage(Level = LogLevel.Information, Message = "Attacker view crawled: {Users} users, {Items} items, {Interactions} interactions ({Dropped} outside the catalogue dropped)")]
     private static partial void LogCrawled(ILogger logger, int users, int items, long interactions, int dropped);
 }
-
-/// <summary>An <see cref="IProgress{T}"/> that reports on the caller's thread, in order.</summary>
-internal sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
-}

@@ -374,10 +374,4 @@ public sealed class InfluenceEstimator : IDisposable
             _disposed = true;
         }
     }
-
-    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool out of order).</summary>
-    private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
 }

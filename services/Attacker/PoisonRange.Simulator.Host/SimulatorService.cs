@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PoisonRange.Client;
 using PoisonRange.Contracts.Attacker.V1;
+using PoisonRange.Data;
 using PoisonRange.Recommenders;
 using CommonProgress = PoisonRange.Contracts.Common.V1.Progress;
 
@@ -36,7 +37,7 @@ public sealed partial class SimulatorService(
         try
         {
             var updates = Channel.CreateUnbounded<SimulatorProgress>(new UnboundedChannelOptions { SingleReader = true });
-            var progress = new SyncProgress(p => updates.Writer.TryWrite(p));
+            var progress = new SyncProgress<SimulatorProgress>(p => updates.Writer.TryWrite(p));
             var clock = Stopwatch.StartNew();
             var build = Task.Run(async () =>
             {
@@ -168,10 +169,4 @@ public sealed partial class SimulatorService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Simulator built: {Models} models, {Queries} queries, {Actions} actions; {Message}")]
     private static partial void LogBuilt(ILogger logger, int models, long queries, long actions, string message);
-
-    /// <summary>An <see cref="IProgress{T}"/> that reports on the caller's thread (no synchronisation context hop).</summary>
-    private sealed class SyncProgress(Action<SimulatorProgress> report) : IProgress<SimulatorProgress>
-    {
-        public void Report(SimulatorProgress value) => report(value);
-    }
 }

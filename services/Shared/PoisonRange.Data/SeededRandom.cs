@@ -3,19 +3,45 @@ using System.Numerics;
 namespace PoisonRange.Data;
 
 /// <summary>
+/// How <see cref="SeededRandom"/> turns its 64-bit outputs into integers below a bound (Lemire's
+/// multiply-and-reject method either way, free of modulo bias). The two give different streams
+/// from one seed; each component keeps the one its recorded results were produced with.
+/// </summary>
+public enum BoundedIntegers
+{
+    /// <summary>The upper 32 bits of each output times the bound (datasets, splits, attacks).</summary>
+    Upper32Bits,
+
+    /// <summary>The full 64-bit output times the bound, as a 128-bit product (the model zoo's training streams).</summary>
+    Full64Bits,
+}
+
+/// <summary>
 /// A small, fast, seeded pseudo-random generator (xoshiro256** seeded through SplitMix64).
 /// Results depend only on the seed, never on the runtime's <see cref="System.Random"/>
 /// implementation, so experiments are reproducible across .NET versions and machines.
 /// Not thread-safe: give each thread its own instance (see <see cref="Derive"/>).
+/// <see cref="BoundedIntegers"/> selects how integers below a bound are drawn (<see cref="Next(int)"/>,
+/// <see cref="Shuffle{T}(Span{T})"/>, <see cref="Permutation"/>, <see cref="SampleWithoutReplacement"/>);
+/// every other draw is the same under both.
 /// </summary>
 public sealed class SeededRandom
 {
     private ulong _s0, _s1, _s2, _s3;
     private double _spareGaussian;
     private bool _hasSpareGaussian;
+    private readonly bool _full64;
 
-    public SeededRandom(ulong seed)
+    /// <param name="seed">The seed; the state is four SplitMix64 outputs from it.</param>
+    /// <param name="boundedIntegers">How integers below a bound are drawn (see <see cref="BoundedIntegers"/>).</param>
+    public SeededRandom(ulong seed, BoundedIntegers boundedIntegers = BoundedIntegers.Upper32Bits)
     {
+        _full64 = boundedIntegers switch
+        {
+            BoundedIntegers.Upper32Bits => false,
+            BoundedIntegers.Full64Bits => true,
+            _ => throw new ArgumentOutOfRangeException(nameof(boundedIntegers), boundedIntegers, $"Unknown bounded-integer method {boundedIntegers}."),
+        };
         Seed = seed;
         ulong x = seed;
         _s0 = SplitMix64(ref x);
@@ -28,6 +54,9 @@ public sealed class SeededRandom
 
     /// <summary>The seed this generator was created with.</summary>
     public ulong Seed { get; }
+
+    /// <summary>How this generator draws integers below a bound.</summary>
+    public BoundedIntegers BoundedIntegers => _full64 ? BoundedIntegers.Full64Bits : BoundedIntegers.Upper32Bits;
 
     /// <summary>
     /// A generator for an independent stream derived from <paramref name="seed"/> and
@@ -77,18 +106,11 @@ public sealed class SeededRandom
         return (int)(minInclusive + (long)NextBounded((uint)((long)maxExclusive - minInclusive)));
     }
 
-    /// <summary>A uniform 64-bit integer in [0, <paramref name="maxExclusive"/>).</summary>
+    /// <summary>A uniform 64-bit integer in [0, <paramref name="maxExclusive"/>) (the full 64-bit method whatever <see cref="BoundedIntegers"/> says).</summary>
     public long NextInt64(long maxExclusive)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxExclusive);
-        ulong bound = (ulong)maxExclusive;
-        ulong threshold = (0UL - bound) % bound;
-        while (true)
-        {
-            ulong r = NextUInt64();
-            ulong hi = Math.BigMul(r, bound, out ulong lo);
-            if (lo >= threshold) return (long)hi;
-        }
+        return (long)NextBounded64((ulong)maxExclusive);
     }
 
     /// <summary>A uniform double in [0, 1) with 53 random bits.</summary>
@@ -209,8 +231,23 @@ public sealed class SeededRandom
         return last;
     }
 
-    // Lemire's nearly divisionless bounded integer.
-    private uint NextBounded(uint bound)
+    private uint NextBounded(uint bound) => _full64 ? (uint)NextBounded64(bound) : NextBounded32(bound);
+
+    // Lemire's nearly divisionless bounded integer over the full output: the upper 64 bits of
+    // output × bound, redrawn while the lower 64 bits fall below 2^64 mod bound.
+    private ulong NextBounded64(ulong bound)
+    {
+        ulong high = Math.BigMul(NextUInt64(), bound, out ulong low);
+        if (low < bound)
+        {
+            ulong threshold = (0UL - bound) % bound;
+            while (low < threshold) high = Math.BigMul(NextUInt64(), bound, out low);
+        }
+        return high;
+    }
+
+    // The same over the upper 32 bits of the output.
+    private uint NextBounded32(uint bound)
     {
         ulong m = (NextUInt64() >> 32) * bound;
         uint low = (uint)m;

@@ -5,14 +5,22 @@ namespace PoisonRange.Data;
 
 /// <summary>
 /// Top-K selection over a score vector with a bounded heap: O(n log k) time, no allocation
-/// apart from the result. Higher scores rank first; ties go to the lower item index; NaN
-/// scores rank below every number; excluded items are never returned.
+/// apart from the result. The one ranking rule of the range (platform, simulator, estimator,
+/// benchmarks):
+/// <list type="bullet">
+/// <item>higher scores rank first; equal scores go to the lower item index (−0 equals +0);</item>
+/// <item>an item scored NaN or −∞ never ranks: it is left out like an excluded item, so −∞ is
+/// the way to mask items in a score vector (see <c>RecommenderExtensions.ExcludeItems</c>) and a
+/// model that produces NaN cannot put an unscored item into a list; +∞ ranks first;</item>
+/// <item>excluded items never appear, and a list holds fewer than K items when fewer items
+/// remain.</item>
+/// </list>
 /// </summary>
 public static class TopK
 {
     private const int StackLimit = 256;
 
-    /// <summary>The indices of the <paramref name="k"/> best scores, best first (fewer when not enough items remain).</summary>
+    /// <summary>The indices of the <paramref name="k"/> best scores, best first (fewer when not enough items rank).</summary>
     public static int[] Select(ReadOnlySpan<float> scores, int k, ReadOnlySpan<int> exclude = default)
         => SelectCore(scores, k, exclude);
 
@@ -23,6 +31,17 @@ public static class TopK
     /// <summary>
     /// Writes the best items, best first, into <paramref name="destination"/> (its length is K)
     /// and returns how many were written.
+    /// </summary>
+    public static int SelectInto(ReadOnlySpan<float> scores, Span<int> destination)
+        => SelectIntoCore(scores, default, destination);
+
+    /// <inheritdoc cref="SelectInto(ReadOnlySpan{float}, Span{int})"/>
+    public static int SelectInto(ReadOnlySpan<double> scores, Span<int> destination)
+        => SelectIntoCore(scores, default, destination);
+
+    /// <summary>
+    /// Writes the best items that are not in <paramref name="exclude"/>, best first, into
+    /// <paramref name="destination"/> (its length is K) and returns how many were written.
     /// </summary>
     public static int SelectInto(ReadOnlySpan<float> scores, ReadOnlySpan<int> exclude, Span<int> destination)
         => SelectIntoCore(scores, exclude, destination);
@@ -75,6 +94,7 @@ public static class TopK
             for (int i = 0; i < scores.Length; i++)
             {
                 if (mask is not null && mask[i]) continue;
+                if (!Ranks(scores[i])) continue;
                 if (count < k)
                 {
                     heap[count] = i;
@@ -107,15 +127,15 @@ public static class TopK
         }
     }
 
-    /// <summary>True when item <paramref name="i"/> ranks before item <paramref name="j"/>.</summary>
+    /// <summary>False for NaN and −∞: such an item is never returned.</summary>
+    private static bool Ranks<T>(T score) where T : struct, IFloatingPointIeee754<T>
+        => !T.IsNaN(score) && !T.IsNegativeInfinity(score);
+
+    /// <summary>True when item <paramref name="i"/> ranks before item <paramref name="j"/> (both ranking scores).</summary>
     private static bool Better<T>(ReadOnlySpan<T> s, int i, int j) where T : struct, IFloatingPointIeee754<T>
     {
         T a = s[i], b = s[j];
-        if (a > b) return true;
-        if (a < b) return false;
-        bool nanA = T.IsNaN(a), nanB = T.IsNaN(b);
-        if (nanA != nanB) return nanB;
-        return i < j;
+        return a > b || (a == b && i < j);
     }
 
     private static void SiftUp<T>(Span<int> heap, int pos, ReadOnlySpan<T> s) where T : struct, IFloatingPointIeee754<T>

@@ -1,4 +1,5 @@
 using PoisonRange.Agent.Loki;
+using PoisonRange.Data;
 using Xunit;
 
 namespace PoisonRange.Agent.Tests.Loki;
@@ -24,7 +25,7 @@ public sealed class LokiStrategyTests
         ctx = new AttackContext
         {
             View = ctx.View, TargetItems = ctx.TargetItems, TargetUsers = ctx.TargetUsers, FakeUsers = ctx.FakeUsers,
-            ActionsPerUser = ctx.ActionsPerUser, Seed = ctx.Seed, Parameters = ctx.Parameters, Progress = new SyncProgress(events.Add),
+            ActionsPerUser = ctx.ActionsPerUser, Seed = ctx.Seed, Parameters = ctx.Parameters, Progress = new SyncProgress<AttackProgress>(events.Add),
         };
         var strategy = new LokiStrategy(c => LokiTestData.TargetShare(c.TargetItems.ToArray(), c.ActionsPerUser));
         var profiles = await strategy.GenerateAsync(ctx, CancellationToken.None);
@@ -36,11 +37,6 @@ public sealed class LokiStrategyTests
         Assert.Equal(["groups", "train", "generate"], events.Select(e => e.Phase).Distinct());
         Assert.Equal(2, events.Count(e => e.Phase == "groups"));
         Assert.Equal(6, events[^1].Done);
-    }
-
-    private sealed class SyncProgress(Action<AttackProgress> report) : IProgress<AttackProgress>
-    {
-        public void Report(AttackProgress value) => report(value);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using PoisonRange.Agent.Loki;
+using PoisonRange.Data;
 using Xunit;
 
 namespace PoisonRange.Agent.Tests.Loki;
@@ -194,10 +195,5 @@ public sealed class LokiTrainerTests
         var view = LokiTestData.Synthetic(users: 40, items: 60);
         var groups = LokiTestData.Blocks(120, 5, 20, Targets);
         Assert.Contains("120 items", Assert.Throws<ArgumentException>(() => new LokiTrainer(view, [1], LokiTestData.TargetShare([1], 8), Toy(), groups)).Message);
-    }
-
-    private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }

@@ -1,4 +1,5 @@
 using PoisonRange.Agent.Loki;
+using PoisonRange.Data;
 using Xunit;
 
 namespace PoisonRange.Agent.Tests.Loki;
@@ -33,7 +34,7 @@ public sealed class RetrainProfileRewardTests
             Seed = 2,
         };
         var events = new List<AttackProgress>();
-        var a = new RetrainProfileReward(view, [5, 6], [0, 1], options, new SyncProgress(events.Add));
+        var a = new RetrainProfileReward(view, [5, 6], [0, 1], options, new SyncProgress<AttackProgress>(events.Add));
         var b = new RetrainProfileReward(view, [5, 6], [0, 1], options);
         int[][] profiles = [[5, 6, 7], [1, 2, 3]];
         var first = await a.ScoreProfilesAsync(profiles, CancellationToken.None);
@@ -45,10 +46,5 @@ public sealed class RetrainProfileRewardTests
         Assert.Contains("outside the catalogue", (await Assert.ThrowsAsync<ArgumentException>(() => a.ScoreProfilesAsync([[40]], CancellationToken.None))).Message);
         Assert.Contains("nosuchmodel", Assert.ThrowsAny<ArgumentException>(() => new RetrainProfileReward(view, [5], [], new RetrainRewardOptions { Kind = "nosuchmodel" })).Message);
         Assert.Contains("target item", Assert.Throws<ArgumentException>(() => new RetrainProfileReward(view, [], [], options)).Message);
-    }
-
-    private sealed class SyncProgress(Action<AttackProgress> report) : IProgress<AttackProgress>
-    {
-        public void Report(AttackProgress value) => report(value);
     }
 }

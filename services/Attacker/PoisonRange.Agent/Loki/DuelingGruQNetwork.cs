@@ -1,4 +1,5 @@
 using PoisonRange.Data;
+using PoisonRange.Recommenders.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -36,7 +37,7 @@ public sealed class DuelingGruQNetwork : nn.Module<Tensor, Tensor, Tensor>
     private readonly Linear _advantage1;
     private readonly Linear _advantage2;
     private readonly Tensor? _actionFeatures;
-    private readonly TorchScalars _scalars = new();
+    private readonly ScalarCache _scalars = new();
     private readonly int _actions;
     private readonly QNetworkSizes _sizes;
 
@@ -98,7 +99,7 @@ public sealed class DuelingGruQNetwork : nn.Module<Tensor, Tensor, Tensor>
             actionRepresentation.unsqueeze(0).expand(batch, _actions, _sizes.ActionHidden),
         ], 2);
         var advantage = _advantage2.forward(nn.functional.relu(_advantage1.forward(pairs))).squeeze(2);
-        var centred = advantage.add(advantage.mean([1L], keepdim: true), _scalars[-1.0]);
+        var centred = advantage.add(advantage.mean([1L], keepdim: true), _scalars.MinusOne);
         return centred.add(value, _scalars.One);
     }
 
@@ -156,93 +157,5 @@ public sealed class DuelingGruQNetwork : nn.Module<Tensor, Tensor, Tensor>
             _scalars.Dispose();
         }
         base.Dispose(disposing);
-    }
-}
-
-/// <summary>
-/// TorchSharp scalars kept alive by their owner. A number passed to a tensor operation becomes a
-/// native scalar that only the garbage collector frees; it may be finalised while the native call
-/// still runs, which has aborted libtorch here. Every scalar in LOKI's training code comes from
-/// one of these caches and is disposed with it.
-/// </summary>
-internal sealed class TorchScalars : IDisposable
-{
-    private readonly Dictionary<double, Scalar> _scalars = [];
-
-    public Scalar this[double value]
-    {
-        get
-        {
-            if (!_scalars.TryGetValue(value, out var scalar))
-            {
-                scalar = value.ToScalar();
-                _scalars[value] = scalar;
-            }
-            return scalar;
-        }
-    }
-
-    public Scalar One => this[1.0];
-
-    public void Dispose()
-    {
-        foreach (var scalar in _scalars.Values) scalar.Dispose();
-        _scalars.Clear();
-    }
-}
-
-/// <summary>Adam (Kingma and Ba 2015; β = 0.9, 0.999, ε = 1e-8) with explicit scalars; deterministic for a fixed thread count.</summary>
-internal sealed class AdamOptimizer : IDisposable
-{
-    private const double Beta1 = 0.9, Beta2 = 0.999, Epsilon = 1e-8;
-    private readonly Parameter[] _parameters;
-    private readonly Tensor[] _first;
-    private readonly Tensor[] _second;
-    private readonly double _learningRate;
-    private readonly TorchScalars _scalars = new();
-    private long _step;
-
-    public AdamOptimizer(IEnumerable<Parameter> parameters, double learningRate)
-    {
-        _parameters = parameters.ToArray();
-        _learningRate = learningRate;
-        _first = _parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
-        _second = _parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
-    }
-
-    public void ZeroGrad()
-    {
-        foreach (var parameter in _parameters)
-        {
-            using var gradient = parameter.grad;
-            gradient?.zero_();
-        }
-    }
-
-    public void Step()
-    {
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        _step++;
-        double correction1 = 1 - Math.Pow(Beta1, _step);
-        double correction2 = 1 - Math.Pow(Beta2, _step);
-        using var inverseRootCorrection = (1 / Math.Sqrt(correction2)).ToScalar();
-        using var step = (-_learningRate / correction1).ToScalar();
-        for (int k = 0; k < _parameters.Length; k++)
-        {
-            var gradient = _parameters[k].grad;
-            if (gradient is null) continue;
-            _first[k].mul_(_scalars[Beta1]).add_(gradient, _scalars[1 - Beta1]);
-            _second[k].mul_(_scalars[Beta2]).addcmul_(gradient, gradient, _scalars[1 - Beta2]);
-            var denominator = _second[k].sqrt().mul_(inverseRootCorrection).add_(_scalars[Epsilon], _scalars.One);
-            _parameters[k].addcdiv_(_first[k], denominator, step);
-        }
-    }
-
-    public void Dispose()
-    {
-        foreach (var t in _first) t.Dispose();
-        foreach (var t in _second) t.Dispose();
-        _scalars.Dispose();
     }
 }

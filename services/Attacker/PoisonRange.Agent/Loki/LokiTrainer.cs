@@ -1,6 +1,7 @@
 using System.Globalization;
 using PoisonRange.Agent.Strategies;
 using PoisonRange.Data;
+using PoisonRange.Recommenders.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -56,10 +57,10 @@ public sealed class LokiTrainer : IDisposable
     private readonly LokiOptions _options;
     private readonly DuelingGruQNetwork _policy;
     private readonly DuelingGruQNetwork _target;
-    private readonly AdamOptimizer _optimizer;
+    private readonly TorchOptimizer _optimizer;
     private readonly ReplayMemory _memory;
     private readonly SeededRandom _replayRng;
-    private readonly TorchScalars _scalars = new();
+    private readonly ScalarCache _scalars = new();
     private readonly TimeProvider _time;
     private int _episodes;
     private long _gradientSteps;
@@ -93,7 +94,7 @@ public sealed class LokiTrainer : IDisposable
         _target = new DuelingGruQNetwork(Groups.Count, options.Network, Groups.Features, options.Seed);
         _target.CopyFrom(_policy);
         _target.eval();
-        _optimizer = new AdamOptimizer(_policy.parameters(), options.LearningRate);
+        _optimizer = new TorchOptimizer(_policy.parameters(), OptimizerKind.Adam, options.LearningRate);
         _memory = new ReplayMemory(options.ReplaySize, options.PositiveFraction);
         _replayRng = SeededRandom.Derive(options.Seed ^ ReplayStreamSalt, 0);
     }

@@ -122,6 +122,65 @@ public static class CheckpointFormat
         return values;
     }
 
+    public static void WriteInts(BinaryWriter writer, ReadOnlySpan<int> values)
+    {
+        writer.Write(values.Length);
+        writer.Write(MemoryMarshal.AsBytes(values));
+    }
+
+    /// <summary>Reads an int array of the expected length (<paramref name="name"/> names it in errors).</summary>
+    public static int[] ReadInts(BinaryReader reader, int expectedLength, string name = "an integer array")
+    {
+        int length = reader.ReadInt32();
+        if (length != expectedLength || length is < 0 or > MaxArrayLength)
+            throw new InvalidDataException($"Corrupt checkpoint: {name} has {length} values where {expectedLength} were expected.");
+        var values = new int[length];
+        ReadExactly(reader, MemoryMarshal.AsBytes(values.AsSpan()));
+        return values;
+    }
+
+    /// <summary>Reads an int array of the expected length whose values lie in [<paramref name="min"/>, <paramref name="max"/>).</summary>
+    public static int[] ReadInts(BinaryReader reader, int expectedLength, int min, int max, string name)
+    {
+        var values = ReadInts(reader, expectedLength, name);
+        foreach (var value in values)
+            if (value < min || value >= max)
+                throw new InvalidDataException($"Corrupt checkpoint: {name} holds {value}, outside {min}..{max - 1}.");
+        return values;
+    }
+
+    /// <summary>Runs a body reader, reporting a stream that ends early as a corrupt checkpoint.</summary>
+    public static T ReadBody<T>(Func<T> read)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        try
+        {
+            return read();
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException("Corrupt checkpoint: the stream ended early.", e);
+        }
+    }
+
+    /// <summary>
+    /// The options a checkpoint was saved with (its header's hyper-parameters bound onto the
+    /// defaults), for the serving settings that must match the saved model; a header that does not
+    /// bind is a corrupt checkpoint.
+    /// </summary>
+    internal static TOptions SavedOptions<TOptions>(string kind, TOptions defaults, CheckpointHeader header, string[] excluded)
+        where TOptions : class
+    {
+        try
+        {
+            return OptionsBinder.Bind(kind, defaults, header.HyperParameters, excluded);
+        }
+        catch (HyperParameterException e)
+        {
+            throw new InvalidDataException($"Corrupt checkpoint: its hyper-parameters do not bind. {e.Message}", e);
+        }
+    }
+
     /// <summary>Reads a non-negative dimension no larger than <paramref name="max"/>.</summary>
     public static int ReadDimension(BinaryReader reader, string name, int max = MaxArrayLength)
     {

@@ -1,5 +1,5 @@
 using System.Numerics.Tensors;
-using PoisonRange.Recommenders.Internal;
+using PoisonRange.Data;
 
 namespace PoisonRange.Recommenders.Classical;
 
@@ -29,7 +29,7 @@ internal static class AlternatingLeastSquares
     }
 
     /// <summary>Gaussian initial vectors with standard deviation <paramref name="std"/>.</summary>
-    public static float[] RandomFactors(DeterministicRandom rng, int count, int d, double std)
+    public static float[] RandomFactors(SeededRandom rng, int count, int d, double std)
     {
         var values = new float[(long)count * d];
         for (int k = 0; k < values.Length; k++) values[k] = (float)(rng.NextGaussian() * std);

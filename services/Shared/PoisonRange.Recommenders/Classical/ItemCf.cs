@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
+using PoisonRange.Recommenders.Training;
 
 namespace PoisonRange.Recommenders.Classical;
 
@@ -53,7 +54,7 @@ public sealed class ItemCf : IRecommender
         KindName,
         "item-based collaborative filtering, Jaccard similarity, k nearest neighbours (Tang et al. 2020)",
         options => new ItemCf(options),
-        (model, header, reader) => model._state = ClassicalCheckpoint.Guard(() => ReadBody(reader)));
+        (model, header, reader) => model._state = CheckpointFormat.ReadBody(() => ReadBody(reader)));
 
     public string Kind => KindName;
     public int ItemCount => _state?.Items ?? 0;
@@ -97,7 +98,7 @@ public sealed class ItemCf : IRecommender
             lists[i].Sims.CopyTo(similarities, offsets[i]);
         }
         cancellationToken.ThrowIfCancellationRequested();
-        _state = new State(matrix.Users, items, offsets, neighbors, similarities, ClassicalCheckpoint.Popularity(train),
+        _state = new State(matrix.Users, items, offsets, neighbors, similarities, ImplicitFeedback.Popularity(train),
             matrix.UserOffsets, matrix.UserItems);
         progress?.Report(new TrainProgress(1, 1, 0, stopwatch.Elapsed));
     }
@@ -199,12 +200,12 @@ public sealed class ItemCf : IRecommender
         ModelRegistration.WriteHeader(writer, KindName, BodyVersion, Options);
         writer.Write(state.Users);
         writer.Write(state.Items);
-        ClassicalCheckpoint.WriteInts(writer, state.Offsets);
-        ClassicalCheckpoint.WriteInts(writer, state.Neighbors);
+        CheckpointFormat.WriteInts(writer, state.Offsets);
+        CheckpointFormat.WriteInts(writer, state.Neighbors);
         CheckpointFormat.WriteFloats(writer, state.Similarities);
         CheckpointFormat.WriteFloats(writer, state.Popularity);
-        ClassicalCheckpoint.WriteInts(writer, state.UserOffsets);
-        ClassicalCheckpoint.WriteInts(writer, state.UserItems);
+        CheckpointFormat.WriteInts(writer, state.UserOffsets);
+        CheckpointFormat.WriteInts(writer, state.UserItems);
         CheckpointFormat.WriteEnd(writer);
     }
 
@@ -212,21 +213,21 @@ public sealed class ItemCf : IRecommender
     {
         using var reader = CheckpointFormat.CreateReader(stream);
         CheckpointFormat.ReadHeader(reader, KindName, BodyVersion);
-        _state = ClassicalCheckpoint.Guard(() => ReadBody(reader));
+        _state = CheckpointFormat.ReadBody(() => ReadBody(reader));
     }
 
     private static State ReadBody(BinaryReader reader)
     {
         int users = CheckpointFormat.ReadDimension(reader, "users");
         int items = CheckpointFormat.ReadDimension(reader, "items");
-        var offsets = ClassicalCheckpoint.ReadInts(reader, items + 1);
+        var offsets = CheckpointFormat.ReadInts(reader, items + 1);
         CheckRows(offsets, "neighbour");
-        var neighbors = ClassicalCheckpoint.ReadInts(reader, offsets[items]);
+        var neighbors = CheckpointFormat.ReadInts(reader, offsets[items]);
         var similarities = CheckpointFormat.ReadFloats(reader, offsets[items]);
         var popularity = CheckpointFormat.ReadFloats(reader, items);
-        var userOffsets = ClassicalCheckpoint.ReadInts(reader, users + 1);
+        var userOffsets = CheckpointFormat.ReadInts(reader, users + 1);
         CheckRows(userOffsets, "user");
-        var userItems = ClassicalCheckpoint.ReadInts(reader, userOffsets[users]);
+        var userItems = CheckpointFormat.ReadInts(reader, userOffsets[users]);
         CheckpointFormat.ReadEnd(reader);
         foreach (var j in neighbors)
             if ((uint)j >= (uint)items) throw new InvalidDataException($"Corrupt checkpoint: neighbour {j} outside 0..{items - 1}.");

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
-using PoisonRange.Recommenders.Internal;
+using PoisonRange.Recommenders.Training;
 
 namespace PoisonRange.Recommenders.Classical;
 
@@ -87,7 +87,7 @@ public sealed class RatingMf : RidgeFactorRecommender
         var options = Options;
         int d = options.Factors;
         var matrix = Rescaled(InteractionMatrix.FromDataset(train, options.UseRatings ? CellValue.MeanRating : CellValue.One), options.Scale, train);
-        var rng = new DeterministicRandom(options.Seed);
+        var rng = new SeededRandom(options.Seed, BoundedIntegers.Full64Bits);
         var userFactors = AlternatingLeastSquares.RandomFactors(rng, matrix.Users, d, options.InitStd);
         var itemFactors = AlternatingLeastSquares.RandomFactors(rng, matrix.Items, d, options.InitStd);
         double alpha = options.MissingWeight;
@@ -110,7 +110,7 @@ public sealed class RatingMf : RidgeFactorRecommender
         cancellationToken.ThrowIfCancellationRequested();
         var (mean, itemMeans) = FoldInRatings(matrix);
         var rule = new RidgeFoldIn(GramWeight: alpha, ExtraWeight: 1 - alpha, Target: mean, Lambda: options.L2);
-        Model = new RidgeFactorServing(matrix.Users, matrix.Items, d, userFactors, itemFactors, ClassicalCheckpoint.Popularity(train), rule, itemMeans);
+        Model = new RidgeFactorServing(matrix.Users, matrix.Items, d, userFactors, itemFactors, ImplicitFeedback.Popularity(train), rule, itemMeans);
     }
 
     /// <summary>The matrix with its values read on <paramref name="scale"/> (the same matrix when they stay raw).</summary>

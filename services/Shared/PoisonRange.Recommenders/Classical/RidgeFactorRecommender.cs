@@ -1,12 +1,13 @@
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
+using PoisonRange.Recommenders.Factorization;
 
 namespace PoisonRange.Recommenders.Classical;
 
 /// <summary>
 /// What the ridge-factor models (WRMF by ALS, WRMF by Adam, explicit-rating MF) share once trained:
 /// user and item vectors served from plain arrays by <see cref="RidgeFactorServing"/>, a ridge
-/// fold-in of unseen histories, and one checkpoint body (<see cref="ClassicalCheckpoint.WriteRidgeFactors"/>).
+/// fold-in of unseen histories, and one checkpoint body (<see cref="WriteRidgeFactors"/>).
 /// A derived model trains and sets <see cref="Model"/>; a fit that fails or is cancelled leaves the
 /// previous model serving.
 /// </summary>
@@ -61,13 +62,13 @@ public abstract class RidgeFactorRecommender : IRecommender
     /// <summary>Writes the checkpoint header: kind, body version, seed and hyper-parameters of the model's options.</summary>
     private protected abstract void WriteHeader(BinaryWriter writer, int bodyVersion);
 
-    /// <summary>Header, then the ridge-factor body (see <see cref="ClassicalCheckpoint.WriteRidgeFactors"/>).</summary>
+    /// <summary>Header, then the ridge-factor body (see <see cref="WriteRidgeFactors"/>).</summary>
     public void Save(Stream stream)
     {
         var model = RequireModel();
         using var writer = CheckpointFormat.CreateWriter(stream);
         WriteHeader(writer, _bodyVersion);
-        ClassicalCheckpoint.WriteRidgeFactors(writer, model);
+        WriteRidgeFactors(writer, model);
         CheckpointFormat.WriteEnd(writer);
     }
 
@@ -82,9 +83,42 @@ public abstract class RidgeFactorRecommender : IRecommender
     /// <summary>Reads the ridge-factor body that follows the header, and the end marker.</summary>
     private protected void LoadBody(BinaryReader reader)
     {
-        var model = ClassicalCheckpoint.ReadRidgeFactors(reader);
+        var model = CheckpointFormat.ReadBody(() => ReadRidgeFactors(reader));
         CheckpointFormat.ReadEnd(reader);
         _model = model;
+    }
+
+    /// <summary>
+    /// Body of a ridge factor model (version 1): int32 users, items, factors; float64 fold-in
+    /// Gram weight, extra weight, target, λ; user factors (users × d), item factors (items × d),
+    /// popularity (items); byte hasItemTargets, [per-item fold-in targets (items)].
+    /// </summary>
+    private static void WriteRidgeFactors(BinaryWriter writer, RidgeFactorServing model)
+    {
+        FactorCheckpoint.WriteDimensions(writer, model.Users, model.Items, model.Factors);
+        writer.Write(model.FoldInRule.GramWeight);
+        writer.Write(model.FoldInRule.ExtraWeight);
+        writer.Write(model.FoldInRule.Target);
+        writer.Write(model.FoldInRule.Lambda);
+        CheckpointFormat.WriteFloats(writer, model.UserFactors);
+        CheckpointFormat.WriteFloats(writer, model.ItemFactors);
+        CheckpointFormat.WriteFloats(writer, model.Popularity);
+        writer.Write(model.ItemTargets is not null);
+        if (model.ItemTargets is not null) CheckpointFormat.WriteFloats(writer, model.ItemTargets);
+    }
+
+    /// <summary>Reads what <see cref="WriteRidgeFactors"/> wrote.</summary>
+    private static RidgeFactorServing ReadRidgeFactors(BinaryReader reader)
+    {
+        var (users, items, factors) = FactorCheckpoint.ReadDimensions(reader);
+        var rule = new RidgeFoldIn(reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble());
+        if (!double.IsFinite(rule.GramWeight) || !double.IsFinite(rule.ExtraWeight) || !double.IsFinite(rule.Target) || !(rule.Lambda >= 0))
+            throw new InvalidDataException($"Corrupt checkpoint: fold-in rule {rule}.");
+        var userFactors = CheckpointFormat.ReadFloats(reader, users * factors);
+        var itemFactors = CheckpointFormat.ReadFloats(reader, items * factors);
+        var popularity = CheckpointFormat.ReadFloats(reader, items);
+        var itemTargets = reader.ReadBoolean() ? CheckpointFormat.ReadFloats(reader, items) : null;
+        return new RidgeFactorServing(users, items, factors, userFactors, itemFactors, popularity, rule, itemTargets);
     }
 
     /// <summary>Nothing native is held; the serving arrays are managed.</summary>

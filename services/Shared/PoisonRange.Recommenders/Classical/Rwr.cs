@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
+using PoisonRange.Recommenders.Training;
 
 namespace PoisonRange.Recommenders.Classical;
 
@@ -93,7 +94,7 @@ public sealed class Rwr : IRecommender
         KindName,
         "random walk with restart on the user-item bipartite graph (Fang et al. 2020, §7.1)",
         options => new Rwr(options),
-        (model, header, reader) => model._graph = ClassicalCheckpoint.Guard(() => ReadBody(reader)));
+        (model, header, reader) => model._graph = CheckpointFormat.ReadBody(() => ReadBody(reader)));
 
     public string Kind => KindName;
     public int ItemCount => _graph?.Matrix.Items ?? 0;
@@ -110,7 +111,7 @@ public sealed class Rwr : IRecommender
         foreach (var w in matrix.UserValues)
             if (!(w > 0) || !float.IsFinite(w))
                 throw new ArgumentException($"{train} has a non-positive or non-finite rating ({w}); random-walk edge weights must be positive. Set useRatings=false to use unit weights.", nameof(train));
-        var graph = new Graph(matrix, ClassicalCheckpoint.Popularity(train));
+        var graph = new Graph(matrix, ImplicitFeedback.Popularity(train));
         cancellationToken.ThrowIfCancellationRequested();
         _graph = graph;
         progress?.Report(new TrainProgress(1, 1, 0, stopwatch.Elapsed));
@@ -281,8 +282,8 @@ public sealed class Rwr : IRecommender
         ModelRegistration.WriteHeader(writer, KindName, BodyVersion, Options);
         writer.Write(graph.Matrix.Users);
         writer.Write(graph.Matrix.Items);
-        ClassicalCheckpoint.WriteInts(writer, graph.Matrix.UserOffsets);
-        ClassicalCheckpoint.WriteInts(writer, graph.Matrix.UserItems);
+        CheckpointFormat.WriteInts(writer, graph.Matrix.UserOffsets);
+        CheckpointFormat.WriteInts(writer, graph.Matrix.UserItems);
         CheckpointFormat.WriteFloats(writer, graph.Matrix.UserValues);
         CheckpointFormat.WriteFloats(writer, graph.Popularity);
         CheckpointFormat.WriteEnd(writer);
@@ -293,15 +294,15 @@ public sealed class Rwr : IRecommender
     {
         using var reader = CheckpointFormat.CreateReader(stream);
         CheckpointFormat.ReadHeader(reader, KindName, BodyVersion);
-        _graph = ClassicalCheckpoint.Guard(() => ReadBody(reader));
+        _graph = CheckpointFormat.ReadBody(() => ReadBody(reader));
     }
 
     private static Graph ReadBody(BinaryReader reader)
     {
         int users = CheckpointFormat.ReadDimension(reader, "users");
         int items = CheckpointFormat.ReadDimension(reader, "items");
-        var offsets = ClassicalCheckpoint.ReadInts(reader, users + 1);
-        var userItems = ClassicalCheckpoint.ReadInts(reader, offsets[users] < 0 ? -1 : offsets[users]);
+        var offsets = CheckpointFormat.ReadInts(reader, users + 1);
+        var userItems = CheckpointFormat.ReadInts(reader, offsets[users] < 0 ? -1 : offsets[users]);
         var weights = CheckpointFormat.ReadFloats(reader, userItems.Length);
         var popularity = CheckpointFormat.ReadFloats(reader, items);
         CheckpointFormat.ReadEnd(reader);

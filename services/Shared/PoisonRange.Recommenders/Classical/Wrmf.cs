@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
-using PoisonRange.Recommenders.Internal;
+using PoisonRange.Recommenders.Training;
 
 namespace PoisonRange.Recommenders.Classical;
 
@@ -66,7 +66,7 @@ public sealed class Wrmf : RidgeFactorRecommender
         var options = Options;
         int d = options.Factors;
         var matrix = InteractionMatrix.FromDataset(train, CellValue.One);
-        var rng = new DeterministicRandom(options.Seed);
+        var rng = new SeededRandom(options.Seed, BoundedIntegers.Full64Bits);
         var userFactors = AlternatingLeastSquares.RandomFactors(rng, matrix.Users, d, options.InitStd);
         var itemFactors = AlternatingLeastSquares.RandomFactors(rng, matrix.Items, d, options.InitStd);
         var objective = ObjectiveOf(options.PositiveWeight, options.L2);
@@ -86,7 +86,7 @@ public sealed class Wrmf : RidgeFactorRecommender
         }
         cancellationToken.ThrowIfCancellationRequested();
         Model = new RidgeFactorServing(matrix.Users, matrix.Items, d, userFactors, itemFactors,
-            ClassicalCheckpoint.Popularity(train), FoldInOf(options.PositiveWeight, options.L2));
+            ImplicitFeedback.Popularity(train), FoldInOf(options.PositiveWeight, options.L2));
     }
 
     private protected override void WriteHeader(BinaryWriter writer, int bodyVersion)

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
-using PoisonRange.Recommenders.Internal;
 using PoisonRange.Recommenders.Factorization;
 using PoisonRange.Recommenders.Sequential;
+using PoisonRange.Recommenders.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -62,7 +62,7 @@ public sealed class WrmfSgd : RidgeFactorRecommender
         int d = options.Factors;
         var matrix = InteractionMatrix.FromDataset(train, CellValue.One);
         int users = matrix.Users, items = matrix.Items;
-        var rng = new DeterministicRandom(options.Seed);
+        var rng = new SeededRandom(options.Seed, BoundedIntegers.Full64Bits);
         var initialUsers = AlternatingLeastSquares.RandomFactors(rng, users, d, options.InitStd);
         var initialItems = AlternatingLeastSquares.RandomFactors(rng, items, d, options.InitStd);
 
@@ -73,7 +73,7 @@ public sealed class WrmfSgd : RidgeFactorRecommender
             using var network = new WrmfSgdNetwork(users, items, d, options.PositiveWeight, options.L2);
             network.Initialize(initialUsers, initialItems);
             long plannedSteps = (long)options.Epochs * ((users + options.BatchSize - 1) / options.BatchSize);
-            using var optimizer = new SequentialOptimizer(network.parameters(), BprOptimizer.Adam, options.LearningRate,
+            using var optimizer = new TorchOptimizer(network.parameters(), OptimizerKind.Adam, options.LearningRate,
                 finalLearningRateFactor: options.FinalLearningRateFactor, plannedSteps: plannedSteps);
             network.train();
 
@@ -117,7 +117,7 @@ public sealed class WrmfSgd : RidgeFactorRecommender
             network.eval();
             var (userFactors, itemFactors) = network.Export();
             cancellationToken.ThrowIfCancellationRequested();
-            Model = new RidgeFactorServing(users, items, d, userFactors, itemFactors, ClassicalCheckpoint.Popularity(train),
+            Model = new RidgeFactorServing(users, items, d, userFactors, itemFactors, ImplicitFeedback.Popularity(train),
                 Wrmf.FoldInOf(options.PositiveWeight, options.L2));
         }
         finally
@@ -128,7 +128,7 @@ public sealed class WrmfSgd : RidgeFactorRecommender
 
     /// <summary>The step size its optimizer applies at step <paramref name="step"/> (0-based) of <paramref name="totalSteps"/>: linear from the learning rate to its final factor.</summary>
     internal static double ScheduledLearningRate(WrmfSgdOptions options, long step, long totalSteps)
-        => SequentialOptimizer.LinearSchedule(options.LearningRate, options.FinalLearningRateFactor, step, totalSteps);
+        => TorchOptimizer.LinearSchedule(options.LearningRate, options.FinalLearningRateFactor, step, totalSteps);
 
     private protected override void WriteHeader(BinaryWriter writer, int bodyVersion)
         => ModelRegistration.WriteHeader(writer, KindName, bodyVersion, Options);

@@ -1,3 +1,4 @@
+using PoisonRange.Recommenders.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using PoisonRange.Recommenders.Sequential;

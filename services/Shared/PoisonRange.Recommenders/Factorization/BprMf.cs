@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
-using PoisonRange.Recommenders.Internal;
 using PoisonRange.Recommenders.Training;
 
 namespace PoisonRange.Recommenders.Factorization;
@@ -82,13 +81,13 @@ public sealed class BprMf : IRecommender
         var stopwatch = Stopwatch.StartNew();
         var options = Options;
         int users = train.UserCount, items = train.ItemCount, d = options.Factors;
-        var rng = new DeterministicRandom(options.Seed);
+        var rng = new SeededRandom(options.Seed, BoundedIntegers.Full64Bits);
         var positives = ImplicitFeedback.DistinctPositives(train);
         var (pairUsers, pairItems) = ImplicitFeedback.Pairs(positives, items, train);
         var initialUsers = ImplicitFeedback.Normal(rng, users * d, options.InitStd);
         var initialItems = ImplicitFeedback.Normal(rng, items * d, options.InitStd);
 
-        using var threads = new TorchThreadScope(options.Threads);
+        using var threads = new TorchThreads(options.Threads);
         using var network = new BprMfNetwork(users, items, d, options.UseItemBias, options.L2);
         network.Initialize(initialUsers, initialItems);
         PairwiseRankingLoop.Run(network, new PairwiseSamples(pairUsers, null, pairItems, positives, items),

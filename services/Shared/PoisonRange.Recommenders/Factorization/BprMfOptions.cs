@@ -1,14 +1,6 @@
+using PoisonRange.Recommenders.Training;
+
 namespace PoisonRange.Recommenders.Factorization;
-
-/// <summary>The update rule BPR-MF trains with.</summary>
-public enum BprOptimizer
-{
-    /// <summary>Adam (Kingma and Ba 2015) over all parameters.</summary>
-    Adam,
-
-    /// <summary>Plain mini-batch stochastic gradient descent.</summary>
-    Sgd,
-}
 
 /// <summary>
 /// Settings of <see cref="BprMf"/>. Every value is checked when it is set, so an invalid record
@@ -48,7 +40,7 @@ public sealed record BprMfOptions : IModelOptions<BprMfOptions>
         public const double FinalLearningRateFactor = 1;
         public const double L2 = 1e-2;
         public const bool UseItemBias = true;
-        public const BprOptimizer Optimizer = BprOptimizer.Adam;
+        public const OptimizerKind Optimizer = OptimizerKind.Adam;
         public const double InitStd = 0.1;
         public const double FoldInL2 = 3;
         public const ulong Seed = 0;
@@ -64,34 +56,34 @@ public sealed record BprMfOptions : IModelOptions<BprMfOptions>
     private readonly double _initStd = Defaults.InitStd;
     private readonly double _foldInL2 = Defaults.FoldInL2;
     private readonly int _threads = Defaults.Threads;
-    private readonly BprOptimizer _optimizer = Defaults.Optimizer;
+    private readonly OptimizerKind _optimizer = Defaults.Optimizer;
 
     /// <summary>Latent dimension d of the user and item embeddings (1..4096).</summary>
     public int Factors
     {
         get => _factors;
-        init => _factors = Check(value, 1, 4096, nameof(Factors));
+        init => _factors = OptionChecks.Range(value, 1, 4096, nameof(BprMfOptions), nameof(Factors));
     }
 
     /// <summary>Passes over the training interactions (0..100000; 0 keeps the random initialisation).</summary>
     public int Epochs
     {
         get => _epochs;
-        init => _epochs = Check(value, 0, 100_000, nameof(Epochs));
+        init => _epochs = OptionChecks.Range(value, 0, 100_000, nameof(BprMfOptions), nameof(Epochs));
     }
 
     /// <summary>(user, positive, negative) triples per gradient step (1..1048576).</summary>
     public int BatchSize
     {
         get => _batchSize;
-        init => _batchSize = Check(value, 1, 1 << 20, nameof(BatchSize));
+        init => _batchSize = OptionChecks.Range(value, 1, 1 << 20, nameof(BprMfOptions), nameof(BatchSize));
     }
 
     /// <summary>Step size of the optimizer (0 &lt; value ≤ 10).</summary>
     public double LearningRate
     {
         get => _learningRate;
-        init => _learningRate = CheckPositive(value, 10, nameof(LearningRate));
+        init => _learningRate = OptionChecks.Positive(value, 10, nameof(BprMfOptions), nameof(LearningRate));
     }
 
     /// <summary>
@@ -101,7 +93,7 @@ public sealed record BprMfOptions : IModelOptions<BprMfOptions>
     public double FinalLearningRateFactor
     {
         get => _finalLearningRateFactor;
-        init => _finalLearningRateFactor = CheckPositive(value, 1, nameof(FinalLearningRateFactor));
+        init => _finalLearningRateFactor = OptionChecks.Positive(value, 1, nameof(BprMfOptions), nameof(FinalLearningRateFactor));
     }
 
     /// <summary>
@@ -111,26 +103,24 @@ public sealed record BprMfOptions : IModelOptions<BprMfOptions>
     public double L2
     {
         get => _l2;
-        init => _l2 = CheckNonNegative(value, 10, nameof(L2));
+        init => _l2 = OptionChecks.NonNegative(value, 10, nameof(BprMfOptions), nameof(L2));
     }
 
     /// <summary>Whether items carry a learned bias b_i added to their score.</summary>
     public bool UseItemBias { get; init; } = Defaults.UseItemBias;
 
     /// <summary>The update rule.</summary>
-    public BprOptimizer Optimizer
+    public OptimizerKind Optimizer
     {
         get => _optimizer;
-        init => _optimizer = Enum.IsDefined(value)
-            ? value
-            : throw new ArgumentOutOfRangeException(nameof(Optimizer), value, $"BprMfOptions.Optimizer must be one of {string.Join(", ", Enum.GetNames<BprOptimizer>())}; got {value}.");
+        init => _optimizer = OptionChecks.Defined(value, nameof(BprMfOptions), nameof(Optimizer));
     }
 
     /// <summary>Standard deviation of the normal initialisation of the embeddings (0 &lt; value ≤ 10); biases start at 0.</summary>
     public double InitStd
     {
         get => _initStd;
-        init => _initStd = CheckPositive(value, 10, nameof(InitStd));
+        init => _initStd = OptionChecks.Positive(value, 10, nameof(BprMfOptions), nameof(InitStd));
     }
 
     /// <summary>
@@ -142,7 +132,7 @@ public sealed record BprMfOptions : IModelOptions<BprMfOptions>
     public double FoldInL2
     {
         get => _foldInL2;
-        init => _foldInL2 = CheckPositive(value, 1e6, nameof(FoldInL2));
+        init => _foldInL2 = OptionChecks.Positive(value, 1e6, nameof(BprMfOptions), nameof(FoldInL2));
     }
 
     /// <summary>Seeds the initialisation, the shuffling and the negative sampling.</summary>
@@ -152,23 +142,8 @@ public sealed record BprMfOptions : IModelOptions<BprMfOptions>
     public int Threads
     {
         get => _threads;
-        init => _threads = Check(value, 1, 1024, nameof(Threads));
+        init => _threads = OptionChecks.Range(value, 1, 1024, nameof(BprMfOptions), nameof(Threads));
     }
-
-    private static int Check(int value, int min, int max, string name)
-        => value >= min && value <= max
-            ? value
-            : throw new ArgumentOutOfRangeException(name, value, $"BprMfOptions.{name} must be between {min} and {max}; got {value}.");
-
-    private static double CheckPositive(double value, double max, string name)
-        => double.IsFinite(value) && value > 0 && value <= max
-            ? value
-            : throw new ArgumentOutOfRangeException(name, value, $"BprMfOptions.{name} must be greater than 0 and at most {max}; got {value}.");
-
-    private static double CheckNonNegative(double value, double max, string name)
-        => double.IsFinite(value) && value >= 0 && value <= max
-            ? value
-            : throw new ArgumentOutOfRangeException(name, value, $"BprMfOptions.{name} must be between 0 and {max}; got {value}.");
 
     BprMfOptions IModelOptions<BprMfOptions>.WithSeedAndThreads(ulong seed, int threads) => this with { Seed = seed, Threads = threads };
 }

@@ -1,6 +1,5 @@
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Factorization;
-using PoisonRange.Recommenders.Internal;
 using PoisonRange.Recommenders.Sequential;
 using PoisonRange.Recommenders.Training;
 using TorchSharp;
@@ -77,7 +76,7 @@ public sealed class BprMfInfluence : IInfluenceModel
                 mine[k] = unitUser.Count;
                 unitUser.Add(u);
                 unitItem.Add(distinct[k]);
-                var rng = new DeterministicRandom(Mix(seed, (ulong)u, (ulong)distinct[k]));
+                var rng = new SeededRandom(Mix(seed, (ulong)u, (ulong)distinct[k]), BoundedIntegers.Full64Bits);
                 for (int n = 0; n < negativesPerPair; n++) negatives.Add(ImplicitFeedback.SampleNegative(rng, distinct, items));
             }
             _userUnits[u] = mine;
@@ -191,7 +190,7 @@ public sealed class BprMfInfluence : IInfluenceModel
             for (int position = 0; position < distinct.Length; position++)
             {
                 groupOfSample.Add(g);
-                var rng = new DeterministicRandom(Mix(_seed ^ 0xF0F0F0F0UL, (ulong)distinct[position], (ulong)position));
+                var rng = new SeededRandom(Mix(_seed ^ 0xF0F0F0F0UL, (ulong)distinct[position], (ulong)position), BoundedIntegers.Full64Bits);
                 for (int r = 0; r < k; r++)
                 {
                     owner.Add(g);

@@ -1,5 +1,6 @@
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Sequential;
+using PoisonRange.Recommenders.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -1,6 +1,7 @@
+using PoisonRange.Data;
 using PoisonRange.Recommenders.Factorization;
-using PoisonRange.Recommenders.Internal;
 using PoisonRange.Recommenders.Sequential;
+using PoisonRange.Recommenders.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -19,7 +20,7 @@ public sealed record RefitOptions
     /// <summary>Training units per step; 0 uses every unit (full-batch, deterministic).</summary>
     public int BatchUnits { get; init; }
 
-    public BprOptimizer Optimizer { get; init; } = BprOptimizer.Sgd;
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Sgd;
 
     /// <summary>Seeds the order of the units in mini-batch refits.</summary>
     public ulong Seed { get; init; }
@@ -56,11 +57,11 @@ public static class InfluenceRefit
         foreach (var p in samples?.OwnParameters ?? []) p.requires_grad_(true);
         try
         {
-            using var optimizer = new SequentialOptimizer(trainable, options.Optimizer, options.LearningRate);
+            using var optimizer = new TorchOptimizer(trainable, options.Optimizer, options.LearningRate);
             int units = model.TrainingUnitCount;
             int batch = options.BatchUnits <= 0 || options.BatchUnits >= units ? units : options.BatchUnits;
             var order = Enumerable.Range(0, units).ToArray();
-            var rng = new DeterministicRandom(options.Seed);
+            var rng = new SeededRandom(options.Seed, BoundedIntegers.Full64Bits);
             if (batch < units) rng.Shuffle(order.AsSpan());
             int cursor = 0;
             using var weight = ((double)units / batch).ToScalar();

@@ -1,5 +1,4 @@
 using PoisonRange.Data;
-using PoisonRange.Recommenders.Internal;
 using PoisonRange.Recommenders.Sequential;
 using PoisonRange.Recommenders.Training;
 using TorchSharp.Modules;
@@ -50,7 +49,7 @@ internal sealed class TransitionUnits
             int u = _user[t];
             position = t > 0 && _user[t - 1] == u ? position + 1 : 0;
             (units[u] ??= []).Add(t);
-            var rng = new DeterministicRandom(BprMfInfluence.Mix(seed, (ulong)u, (ulong)position));
+            var rng = new SeededRandom(BprMfInfluence.Mix(seed, (ulong)u, (ulong)position), BoundedIntegers.Full64Bits);
             for (int r = 0; r < negativesPerTransition; r++)
                 _negatives[t * negativesPerTransition + r] = ImplicitFeedback.SampleNegative(rng, data.Positives[u], Items);
         }
@@ -95,7 +94,7 @@ internal sealed class TransitionUnits
         for (int position = 1; position < profile.Length; position++)
         {
             int l = profile[position - 1], i = profile[position];
-            var rng = new DeterministicRandom(BprMfInfluence.Mix(_seed ^ ProfileSalt, (ulong)position, ((ulong)(uint)l << 32) | (uint)i));
+            var rng = new SeededRandom(BprMfInfluence.Mix(_seed ^ ProfileSalt, (ulong)position, ((ulong)(uint)l << 32) | (uint)i), BoundedIntegers.Full64Bits);
             var negatives = new int[NegativesPerTransition];
             for (int r = 0; r < negatives.Length; r++) negatives[r] = ImplicitFeedback.SampleNegative(rng, distinct, Items);
             result.Add((l, i, negatives));

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
-using PoisonRange.Recommenders.Internal;
 using PoisonRange.Recommenders.Factorization;
 using PoisonRange.Recommenders.Sequential;
 using PoisonRange.Recommenders.Training;
@@ -64,18 +63,18 @@ public sealed class Cml : IRecommender
         var stopwatch = Stopwatch.StartNew();
         var options = Options;
         int users = train.UserCount, items = train.ItemCount, k = options.Negatives;
-        var rng = new DeterministicRandom(options.Seed);
+        var rng = new SeededRandom(options.Seed, BoundedIntegers.Full64Bits);
         var positives = ImplicitFeedback.DistinctPositives(train);
         var (pairUsers, pairItems) = ImplicitFeedback.Pairs(positives, items, train);
         int pairs = pairUsers.Length;
         if ((long)pairs * k > int.MaxValue)
             throw new ArgumentException($"{train} has {pairs} pairs; with {k} negatives each that is too many.", nameof(train));
 
-        using var threads = new TorchThreadScope(options.Threads);
+        using var threads = new TorchThreads(options.Threads);
         using var network = new CmlNetwork(users, items, options.Factors, options.Margin, options.UseRankWeight, options.CovarianceWeight);
         network.Initialize(rng);
         PairwiseRankingLoop.Run(network, new PairwiseSamples(pairUsers, null, pairItems, positives, items, k),
-            new PairwiseRankingSchedule(options.Epochs, options.BatchSize, BprOptimizer.Adam, options.LearningRate), rng, stopwatch, progress, cancellationToken);
+            new PairwiseRankingSchedule(options.Epochs, options.BatchSize, OptimizerKind.Adam, options.LearningRate), rng, stopwatch, progress, cancellationToken);
 
         var (userPoints, itemPoints) = network.Export();
         _model = new CmlServingModel(users, items, options.Factors, userPoints, itemPoints, ImplicitFeedback.Popularity(train), options);
@@ -118,7 +117,7 @@ public sealed class Cml : IRecommender
 
     private void LoadBody(CheckpointHeader header, BinaryReader reader)
     {
-        var saved = NeuralCheckpoints.SavedOptions(KindName, new CmlOptions(), header, ModelRegistration.FactoryArguments);
+        var saved = CheckpointFormat.SavedOptions(KindName, new CmlOptions(), header, ModelRegistration.FactoryArguments);
         int users = CheckpointFormat.ReadDimension(reader, "users");
         int items = CheckpointFormat.ReadDimension(reader, "items");
         int factors = CheckpointFormat.ReadDimension(reader, "factors", 4096);

@@ -1,3 +1,4 @@
+using PoisonRange.Data;
 using PoisonRange.Recommenders.Training;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -78,7 +79,7 @@ internal sealed class CmlNetwork : PairwiseRankingNetwork
     }
 
     /// <summary>Hsieh et al.'s initialisation from the seeded generator: N(0, 1/d) per coordinate, then projected into the ball.</summary>
-    public void Initialize(Internal.DeterministicRandom rng)
+    public void Initialize(SeededRandom rng)
     {
         foreach (var table in new[] { _users, _items })
             NeuralTraining.Assign(table.weight!, ImplicitFeedback.Normal(rng, (int)table.weight!.numel(), 1 / Math.Sqrt(table.weight!.shape[1])));

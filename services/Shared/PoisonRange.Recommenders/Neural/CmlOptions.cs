@@ -70,21 +70,21 @@ public sealed record CmlOptions : IModelOptions<CmlOptions>
     public int Factors
     {
         get => _factors;
-        init => _factors = OptionGuard.Range(Owner, nameof(Factors), value, 1, 4096);
+        init => _factors = OptionChecks.Range(value, 1, 4096, Owner, nameof(Factors));
     }
 
     /// <summary>Margin m of the hinge [m + d(u, i)² − d(u, j)²]₊ (0 &lt; value ≤ 4, the largest squared distance in the unit ball).</summary>
     public double Margin
     {
         get => _margin;
-        init => _margin = OptionGuard.Positive(Owner, nameof(Margin), value, 4);
+        init => _margin = OptionChecks.Positive(value, 4, Owner, nameof(Margin));
     }
 
     /// <summary>Negatives drawn uniformly from the user's non-interacted items per positive, per epoch (1..1000).</summary>
     public int Negatives
     {
         get => _negatives;
-        init => _negatives = OptionGuard.Range(Owner, nameof(Negatives), value, 1, 1000);
+        init => _negatives = OptionChecks.Range(value, 1, 1000, Owner, nameof(Negatives));
     }
 
     /// <summary>Whether each pair's hinge is weighted by log(1 + rank), the rank estimated from the sampled negatives that violate the margin.</summary>
@@ -94,42 +94,42 @@ public sealed record CmlOptions : IModelOptions<CmlOptions>
     public double CovarianceWeight
     {
         get => _covarianceWeight;
-        init => _covarianceWeight = OptionGuard.NonNegative(Owner, nameof(CovarianceWeight), value, 1000);
+        init => _covarianceWeight = OptionChecks.NonNegative(value, 1000, Owner, nameof(CovarianceWeight));
     }
 
     /// <summary>Passes over the positive pairs (0..100000; 0 keeps the random initialisation).</summary>
     public int Epochs
     {
         get => _epochs;
-        init => _epochs = OptionGuard.Range(Owner, nameof(Epochs), value, 0, 100_000);
+        init => _epochs = OptionChecks.Range(value, 0, 100_000, Owner, nameof(Epochs));
     }
 
     /// <summary>Positive pairs per gradient step (1..1048576).</summary>
     public int BatchSize
     {
         get => _batchSize;
-        init => _batchSize = OptionGuard.Range(Owner, nameof(BatchSize), value, 1, 1 << 20);
+        init => _batchSize = OptionChecks.Range(value, 1, 1 << 20, Owner, nameof(BatchSize));
     }
 
     /// <summary>Adam's step size (0 &lt; value ≤ 10).</summary>
     public double LearningRate
     {
         get => _learningRate;
-        init => _learningRate = OptionGuard.Positive(Owner, nameof(LearningRate), value, 10);
+        init => _learningRate = OptionChecks.Positive(value, 10, Owner, nameof(LearningRate));
     }
 
     /// <summary>Projected subgradient steps of the fold-in of an unseen history (0..10000; 0 keeps the normalised centroid).</summary>
     public int FoldInSteps
     {
         get => _foldInSteps;
-        init => _foldInSteps = OptionGuard.Range(Owner, nameof(FoldInSteps), value, 0, 10_000);
+        init => _foldInSteps = OptionChecks.Range(value, 0, 10_000, Owner, nameof(FoldInSteps));
     }
 
     /// <summary>Length of the fold-in's first step (0 &lt; value ≤ 2).</summary>
     public double FoldInStepSize
     {
         get => _foldInStepSize;
-        init => _foldInStepSize = OptionGuard.Positive(Owner, nameof(FoldInStepSize), value, 2);
+        init => _foldInStepSize = OptionChecks.Positive(value, 2, Owner, nameof(FoldInStepSize));
     }
 
     /// <summary>Seeds the initialisation, the shuffling and the negative sampling.</summary>
@@ -139,7 +139,7 @@ public sealed record CmlOptions : IModelOptions<CmlOptions>
     public int Threads
     {
         get => _threads;
-        init => _threads = OptionGuard.Range(Owner, nameof(Threads), value, 1, 1024);
+        init => _threads = OptionChecks.Range(value, 1, 1024, Owner, nameof(Threads));
     }
 
     CmlOptions IModelOptions<CmlOptions>.WithSeedAndThreads(ulong seed, int threads) => this with { Seed = seed, Threads = threads };

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
-using PoisonRange.Recommenders.Internal;
 using PoisonRange.Recommenders.Factorization;
 using PoisonRange.Recommenders.Sequential;
 using PoisonRange.Recommenders.Training;
@@ -69,7 +68,7 @@ public sealed class ItemAe : IRecommender
         int users = train.UserCount, items = train.ItemCount, hidden = options.HiddenDim;
         if ((long)users * items > int.MaxValue)
             throw new ArgumentException($"{train} is too large for a dense {items} × {users} item-user matrix.", nameof(train));
-        var rng = new DeterministicRandom(options.Seed);
+        var rng = new SeededRandom(options.Seed, BoundedIntegers.Full64Bits);
 
         // The transposed interaction matrix, items × users, 0/1.
         var columns = new float[items * users];
@@ -77,11 +76,11 @@ public sealed class ItemAe : IRecommender
             foreach (var i in train.Sequences[u])
                 columns[i * users + u] = 1f;
 
-        using var threads = new TorchThreadScope(options.Threads);
+        using var threads = new TorchThreads(options.Threads);
         using var network = new ItemAeNetwork(users, hidden, options.LatentDim, options.PositiveWeight);
         network.Initialize(rng);
         long plannedSteps = (long)options.Epochs * ((items + options.BatchSize - 1) / options.BatchSize);
-        using var optimizer = new SequentialOptimizer(network.parameters(), BprOptimizer.Adam, options.LearningRate, options.L2,
+        using var optimizer = new TorchOptimizer(network.parameters(), OptimizerKind.Adam, options.LearningRate, options.L2,
             options.FinalLearningRateFactor, plannedSteps);
         network.train();
 
@@ -174,7 +173,7 @@ public sealed class ItemAe : IRecommender
         var bias = CheckpointFormat.ReadFloats(reader, users);
         var popularity = CheckpointFormat.ReadFloats(reader, items);
         CheckpointFormat.ReadEnd(reader);
-        var saved = NeuralCheckpoints.SavedOptions(KindName, new ItemAeOptions(), header, ModelRegistration.FactoryArguments);
+        var saved = CheckpointFormat.SavedOptions(KindName, new ItemAeOptions(), header, ModelRegistration.FactoryArguments);
         _model = new ItemAeServingModel(users, items, hidden, codes, weights, bias, popularity, saved.PositiveWeight, saved.FoldInL2);
     }
 

@@ -1,3 +1,5 @@
+using PoisonRange.Data;
+using PoisonRange.Recommenders.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using PoisonRange.Recommenders.Sequential;
@@ -51,7 +53,7 @@ internal sealed class ItemAeNetwork : nn.Module<Tensor, Tensor>
         => _decoder.forward(_bottleneck.forward(_encoder.forward(columns).tanh()).tanh()).tanh();
 
     /// <summary>Seeded initialisation with libtorch's default for linear layers: weights and biases uniform in ±1/√fan_in.</summary>
-    public void Initialize(Internal.DeterministicRandom rng)
+    public void Initialize(SeededRandom rng)
     {
         foreach (var layer in new[] { _encoder, _bottleneck, _decoder, _output })
         {

@@ -67,35 +67,35 @@ public sealed record ItemAeOptions : IModelOptions<ItemAeOptions>
     public int HiddenDim
     {
         get => _hiddenDim;
-        init => _hiddenDim = OptionGuard.Range(Owner, nameof(HiddenDim), value, 1, 4096);
+        init => _hiddenDim = OptionChecks.Range(value, 1, 4096, Owner, nameof(HiddenDim));
     }
 
     /// <summary>Dimension of the bottleneck code (1..4096).</summary>
     public int LatentDim
     {
         get => _latentDim;
-        init => _latentDim = OptionGuard.Range(Owner, nameof(LatentDim), value, 1, 4096);
+        init => _latentDim = OptionChecks.Range(value, 1, 4096, Owner, nameof(LatentDim));
     }
 
     /// <summary>Passes over the items (0..100000; 0 keeps the random initialisation).</summary>
     public int Epochs
     {
         get => _epochs;
-        init => _epochs = OptionGuard.Range(Owner, nameof(Epochs), value, 0, 100_000);
+        init => _epochs = OptionChecks.Range(value, 0, 100_000, Owner, nameof(Epochs));
     }
 
     /// <summary>Items (rows of the transposed interaction matrix) per gradient step (1..65536).</summary>
     public int BatchSize
     {
         get => _batchSize;
-        init => _batchSize = OptionGuard.Range(Owner, nameof(BatchSize), value, 1, 1 << 16);
+        init => _batchSize = OptionChecks.Range(value, 1, 1 << 16, Owner, nameof(BatchSize));
     }
 
     /// <summary>Adam's step size (0 &lt; value ≤ 10).</summary>
     public double LearningRate
     {
         get => _learningRate;
-        init => _learningRate = OptionGuard.Positive(Owner, nameof(LearningRate), value, 10);
+        init => _learningRate = OptionChecks.Positive(value, 10, Owner, nameof(LearningRate));
     }
 
     /// <summary>
@@ -105,14 +105,14 @@ public sealed record ItemAeOptions : IModelOptions<ItemAeOptions>
     public double FinalLearningRateFactor
     {
         get => _finalLearningRateFactor;
-        init => _finalLearningRateFactor = OptionGuard.Positive(Owner, nameof(FinalLearningRateFactor), value, 1);
+        init => _finalLearningRateFactor = OptionChecks.Positive(value, 1, Owner, nameof(FinalLearningRateFactor));
     }
 
     /// <summary>Adam's L2 weight decay on all weights (0 ≤ value ≤ 10).</summary>
     public double L2
     {
         get => _l2;
-        init => _l2 = OptionGuard.NonNegative(Owner, nameof(L2), value, 10);
+        init => _l2 = OptionChecks.NonNegative(value, 10, Owner, nameof(L2));
     }
 
     /// <summary>Weight of observed entries in the reconstruction error (1 ≤ value ≤ 10000); unobserved entries weigh 1.</summary>
@@ -131,7 +131,7 @@ public sealed record ItemAeOptions : IModelOptions<ItemAeOptions>
     public double FoldInL2
     {
         get => _foldInL2;
-        init => _foldInL2 = OptionGuard.Positive(Owner, nameof(FoldInL2), value, 1e6);
+        init => _foldInL2 = OptionChecks.Positive(value, 1e6, Owner, nameof(FoldInL2));
     }
 
     /// <summary>Seeds the initialisation and the item order.</summary>
@@ -141,7 +141,7 @@ public sealed record ItemAeOptions : IModelOptions<ItemAeOptions>
     public int Threads
     {
         get => _threads;
-        init => _threads = OptionGuard.Range(Owner, nameof(Threads), value, 1, 1024);
+        init => _threads = OptionChecks.Range(value, 1, 1024, Owner, nameof(Threads));
     }
 
     ItemAeOptions IModelOptions<ItemAeOptions>.WithSeedAndThreads(ulong seed, int threads) => this with { Seed = seed, Threads = threads };

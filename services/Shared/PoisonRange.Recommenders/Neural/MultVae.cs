@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
-using PoisonRange.Recommenders.Internal;
 using PoisonRange.Recommenders.Factorization;
 using PoisonRange.Recommenders.Sequential;
 using PoisonRange.Recommenders.Training;
@@ -65,16 +64,16 @@ public sealed class MultVae : IRecommender
         var stopwatch = Stopwatch.StartNew();
         var options = Options;
         int items = train.ItemCount, latent = options.LatentDim;
-        var rng = new DeterministicRandom(options.Seed);
+        var rng = new SeededRandom(options.Seed, BoundedIntegers.Full64Bits);
         var positives = ImplicitFeedback.DistinctPositives(train);
         var trainable = Enumerable.Range(0, train.UserCount).Where(u => positives[u].Length > 0).ToArray();
         if ((long)Math.Min(options.BatchSize, trainable.Length) * items > int.MaxValue)
             throw new ArgumentException($"A batch of {options.BatchSize} users × {items} items is too large; lower batchSize.", nameof(train));
 
-        using var threads = new TorchThreadScope(options.Threads);
+        using var threads = new TorchThreads(options.Threads);
         using var network = new MultVaeNetwork(items, options.HiddenDim, latent);
         network.Initialize(rng);
-        using var optimizer = new SequentialOptimizer(network.parameters(), BprOptimizer.Adam, options.LearningRate, options.L2);
+        using var optimizer = new TorchOptimizer(network.parameters(), OptimizerKind.Adam, options.LearningRate, options.L2);
         network.train();
 
         int batchesPerEpoch = (trainable.Length + options.BatchSize - 1) / options.BatchSize;

@@ -1,3 +1,4 @@
+using PoisonRange.Data;
 using PoisonRange.Recommenders.Sequential;
 using PoisonRange.Recommenders.Training;
 using TorchSharp;
@@ -57,7 +58,7 @@ internal sealed class MultVaeNetwork : nn.Module<Tensor, Tensor, Tensor, Tensor,
     }
 
     /// <summary>Sets the weights (Glorot uniform) and biases (normal, std 0.001) from seeded arrays, as Liang et al. initialise.</summary>
-    public void Initialize(Internal.DeterministicRandom rng)
+    public void Initialize(SeededRandom rng)
     {
         foreach (var layer in new[] { _encoder, _encoderOut, _decoder, _decoderOut })
         {

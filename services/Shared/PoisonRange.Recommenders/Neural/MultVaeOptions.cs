@@ -68,63 +68,63 @@ public sealed record MultVaeOptions : IModelOptions<MultVaeOptions>
     public int HiddenDim
     {
         get => _hiddenDim;
-        init => _hiddenDim = OptionGuard.Range(Owner, nameof(HiddenDim), value, 1, 8192);
+        init => _hiddenDim = OptionChecks.Range(value, 1, 8192, Owner, nameof(HiddenDim));
     }
 
     /// <summary>Dimension of the latent code z (1..4096).</summary>
     public int LatentDim
     {
         get => _latentDim;
-        init => _latentDim = OptionGuard.Range(Owner, nameof(LatentDim), value, 1, 4096);
+        init => _latentDim = OptionChecks.Range(value, 1, 4096, Owner, nameof(LatentDim));
     }
 
     /// <summary>Passes over the training users (0..100000; 0 keeps the random initialisation).</summary>
     public int Epochs
     {
         get => _epochs;
-        init => _epochs = OptionGuard.Range(Owner, nameof(Epochs), value, 0, 100_000);
+        init => _epochs = OptionChecks.Range(value, 0, 100_000, Owner, nameof(Epochs));
     }
 
     /// <summary>Users per gradient step (1..65536).</summary>
     public int BatchSize
     {
         get => _batchSize;
-        init => _batchSize = OptionGuard.Range(Owner, nameof(BatchSize), value, 1, 1 << 16);
+        init => _batchSize = OptionChecks.Range(value, 1, 1 << 16, Owner, nameof(BatchSize));
     }
 
     /// <summary>Adam's step size (0 &lt; value ≤ 10).</summary>
     public double LearningRate
     {
         get => _learningRate;
-        init => _learningRate = OptionGuard.Positive(Owner, nameof(LearningRate), value, 10);
+        init => _learningRate = OptionChecks.Positive(value, 10, Owner, nameof(LearningRate));
     }
 
     /// <summary>Adam's L2 weight decay on all weights (0 ≤ value ≤ 10).</summary>
     public double L2
     {
         get => _l2;
-        init => _l2 = OptionGuard.NonNegative(Owner, nameof(L2), value, 10);
+        init => _l2 = OptionChecks.NonNegative(value, 10, Owner, nameof(L2));
     }
 
     /// <summary>Probability of dropping each input interaction during training (0 ≤ value &lt; 1).</summary>
     public double Dropout
     {
         get => _dropout;
-        init => _dropout = OptionGuard.Probability(Owner, nameof(Dropout), value, 1);
+        init => _dropout = OptionChecks.Fraction(value, Owner, nameof(Dropout));
     }
 
     /// <summary>Largest KL weight β reached by the annealing (0 ≤ value ≤ 10; 0 trains a denoising autoencoder with a stochastic code).</summary>
     public double BetaCap
     {
         get => _betaCap;
-        init => _betaCap = OptionGuard.NonNegative(Owner, nameof(BetaCap), value, 10);
+        init => _betaCap = OptionChecks.NonNegative(value, 10, Owner, nameof(BetaCap));
     }
 
     /// <summary>Fraction of the training steps over which β rises linearly to <see cref="BetaCap"/> (0 &lt; value ≤ 1).</summary>
     public double AnnealFraction
     {
         get => _annealFraction;
-        init => _annealFraction = OptionGuard.Positive(Owner, nameof(AnnealFraction), value, 1);
+        init => _annealFraction = OptionChecks.Positive(value, 1, Owner, nameof(AnnealFraction));
     }
 
     /// <summary>Seeds the initialisation, the user order, the dropout masks and the reparameterisation noise.</summary>
@@ -134,7 +134,7 @@ public sealed record MultVaeOptions : IModelOptions<MultVaeOptions>
     public int Threads
     {
         get => _threads;
-        init => _threads = OptionGuard.Range(Owner, nameof(Threads), value, 1, 1024);
+        init => _threads = OptionChecks.Range(value, 1, 1024, Owner, nameof(Threads));
     }
 
     MultVaeOptions IModelOptions<MultVaeOptions>.WithSeedAndThreads(ulong seed, int threads) => this with { Seed = seed, Threads = threads };

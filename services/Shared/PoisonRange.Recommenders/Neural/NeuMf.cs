@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
-using PoisonRange.Recommenders.Internal;
 using PoisonRange.Recommenders.Factorization;
 using PoisonRange.Recommenders.Sequential;
 using PoisonRange.Recommenders.Training;
@@ -61,7 +60,7 @@ public sealed class NeuMf : IRecommender
         var stopwatch = Stopwatch.StartNew();
         var options = Options;
         int users = train.UserCount, items = train.ItemCount, k = options.Negatives;
-        var rng = new DeterministicRandom(options.Seed);
+        var rng = new SeededRandom(options.Seed, BoundedIntegers.Full64Bits);
         var positives = ImplicitFeedback.DistinctPositives(train);
         var (pairUsers, pairItems) = ImplicitFeedback.Pairs(positives, items, train);
         int pairs = pairUsers.Length;
@@ -69,10 +68,10 @@ public sealed class NeuMf : IRecommender
             throw new ArgumentException($"{train} has {pairs} pairs; with {k} negatives each that is too many examples.", nameof(train));
         var layers = options.MlpLayerWidths;
 
-        using var threads = new TorchThreadScope(options.Threads);
+        using var threads = new TorchThreads(options.Threads);
         using var network = new NeuMfNetwork(users, items, options.Factors, options.MlpEmbedding, layers, options.L2);
         network.Initialize(rng);
-        using var optimizer = new SequentialOptimizer(network.parameters(), BprOptimizer.Adam, options.LearningRate);
+        using var optimizer = new TorchOptimizer(network.parameters(), OptimizerKind.Adam, options.LearningRate);
         network.train();
 
         var order = new int[pairs];
@@ -174,7 +173,7 @@ public sealed class NeuMf : IRecommender
 
     private void LoadBody(CheckpointHeader header, BinaryReader reader)
     {
-        var saved = NeuralCheckpoints.SavedOptions(KindName, new NeuMfOptions(), header, ModelRegistration.FactoryArguments);
+        var saved = CheckpointFormat.SavedOptions(KindName, new NeuMfOptions(), header, ModelRegistration.FactoryArguments);
         int users = CheckpointFormat.ReadDimension(reader, "users");
         int items = CheckpointFormat.ReadDimension(reader, "items");
         int factors = CheckpointFormat.ReadDimension(reader, "factors", 4096);

@@ -1,3 +1,4 @@
+using PoisonRange.Data;
 using PoisonRange.Recommenders.Sequential;
 using PoisonRange.Recommenders.Training;
 using TorchSharp;
@@ -77,7 +78,7 @@ internal sealed class NeuMfNetwork : nn.Module<Tensor, Tensor, Tensor, Tensor>
     /// He et al.'s initialisation from the seeded generator: embeddings N(0, 0.01²), hidden layers
     /// Glorot uniform, the output unit LeCun uniform, biases zero.
     /// </summary>
-    public void Initialize(Internal.DeterministicRandom rng)
+    public void Initialize(SeededRandom rng)
     {
         foreach (var embedding in new[] { _userGmf, _itemGmf, _userMlp, _itemMlp })
             NeuralTraining.Assign(embedding.weight!, ImplicitFeedback.Normal(rng, (int)embedding.weight!.numel(), 0.01));

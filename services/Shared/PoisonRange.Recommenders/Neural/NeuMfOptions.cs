@@ -68,52 +68,52 @@ public sealed record NeuMfOptions : IModelOptions<NeuMfOptions>
     public int Factors
     {
         get => _factors;
-        init => _factors = OptionGuard.Range(Owner, nameof(Factors), value, 1, 4096);
+        init => _factors = OptionChecks.Range(value, 1, 4096, Owner, nameof(Factors));
     }
 
     /// <summary>Dimension of the MLP user and item embeddings, each (1..4096).</summary>
     public int MlpEmbedding
     {
         get => _mlpEmbedding;
-        init => _mlpEmbedding = OptionGuard.Range(Owner, nameof(MlpEmbedding), value, 1, 4096);
+        init => _mlpEmbedding = OptionChecks.Range(value, 1, 4096, Owner, nameof(MlpEmbedding));
     }
 
     /// <summary>Widths of the MLP tower's hidden ReLU layers, comma-separated ("128", "64,32,16"; 1 to 8 layers of 1..4096).</summary>
     public string MlpLayers
     {
         get => _mlpLayers;
-        init => _mlpLayers = string.Join(",", OptionGuard.LayerList(Owner, nameof(MlpLayers), value, 1, 8, 4096));
+        init => _mlpLayers = string.Join(",", OptionChecks.LayerList(value, 1, 8, 4096, Owner, nameof(MlpLayers)));
     }
 
     /// <summary>The parsed <see cref="MlpLayers"/>.</summary>
-    public IReadOnlyList<int> MlpLayerWidths => OptionGuard.LayerList(Owner, nameof(MlpLayers), _mlpLayers, 1, 8, 4096);
+    public IReadOnlyList<int> MlpLayerWidths => OptionChecks.LayerList(_mlpLayers, 1, 8, 4096, Owner, nameof(MlpLayers));
 
     /// <summary>Negatives drawn uniformly from the user's non-interacted items per positive, per epoch (1..1000).</summary>
     public int Negatives
     {
         get => _negatives;
-        init => _negatives = OptionGuard.Range(Owner, nameof(Negatives), value, 1, 1000);
+        init => _negatives = OptionChecks.Range(value, 1, 1000, Owner, nameof(Negatives));
     }
 
     /// <summary>Passes over the positive pairs (0..100000; 0 keeps the random initialisation).</summary>
     public int Epochs
     {
         get => _epochs;
-        init => _epochs = OptionGuard.Range(Owner, nameof(Epochs), value, 0, 100_000);
+        init => _epochs = OptionChecks.Range(value, 0, 100_000, Owner, nameof(Epochs));
     }
 
     /// <summary>Positive pairs per gradient step; each brings its negatives (1..1048576).</summary>
     public int BatchSize
     {
         get => _batchSize;
-        init => _batchSize = OptionGuard.Range(Owner, nameof(BatchSize), value, 1, 1 << 20);
+        init => _batchSize = OptionChecks.Range(value, 1, 1 << 20, Owner, nameof(BatchSize));
     }
 
     /// <summary>Adam's step size (0 &lt; value ≤ 10).</summary>
     public double LearningRate
     {
         get => _learningRate;
-        init => _learningRate = OptionGuard.Positive(Owner, nameof(LearningRate), value, 10);
+        init => _learningRate = OptionChecks.Positive(value, 10, Owner, nameof(LearningRate));
     }
 
     /// <summary>
@@ -123,21 +123,21 @@ public sealed record NeuMfOptions : IModelOptions<NeuMfOptions>
     public double L2
     {
         get => _l2;
-        init => _l2 = OptionGuard.NonNegative(Owner, nameof(L2), value, 10);
+        init => _l2 = OptionChecks.NonNegative(value, 10, Owner, nameof(L2));
     }
 
     /// <summary>Adam steps of the fold-in of an unseen history (1..10000).</summary>
     public int FoldInSteps
     {
         get => _foldInSteps;
-        init => _foldInSteps = OptionGuard.Range(Owner, nameof(FoldInSteps), value, 1, 10_000);
+        init => _foldInSteps = OptionChecks.Range(value, 1, 10_000, Owner, nameof(FoldInSteps));
     }
 
     /// <summary>Adam step size of the fold-in (0 &lt; value ≤ 10).</summary>
     public double FoldInLearningRate
     {
         get => _foldInLearningRate;
-        init => _foldInLearningRate = OptionGuard.Positive(Owner, nameof(FoldInLearningRate), value, 10);
+        init => _foldInLearningRate = OptionChecks.Positive(value, 10, Owner, nameof(FoldInLearningRate));
     }
 
     /// <summary>Seeds the initialisation, the shuffling and the negative sampling.</summary>
@@ -147,7 +147,7 @@ public sealed record NeuMfOptions : IModelOptions<NeuMfOptions>
     public int Threads
     {
         get => _threads;
-        init => _threads = OptionGuard.Range(Owner, nameof(Threads), value, 1, 1024);
+        init => _threads = OptionChecks.Range(value, 1, 1024, Owner, nameof(Threads));
     }
 
     NeuMfOptions IModelOptions<NeuMfOptions>.WithSeedAndThreads(ulong seed, int threads) => this with { Seed = seed, Threads = threads };

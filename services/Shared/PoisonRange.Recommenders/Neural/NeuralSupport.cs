@@ -2,58 +2,16 @@ using System.Buffers;
 using System.Numerics.Tensors;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
-using PoisonRange.Recommenders.Internal;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace PoisonRange.Recommenders.Neural;
 
-/// <summary>Range checks shared by the options records of the neural models; failures name the record and the option.</summary>
-internal static class OptionGuard
-{
-    public static int Range(string owner, string name, int value, int min, int max)
-        => value >= min && value <= max
-            ? value
-            : throw new ArgumentOutOfRangeException(name, value, $"{owner}.{name} must be between {min} and {max}; got {value}.");
-
-    public static double Positive(string owner, string name, double value, double max)
-        => double.IsFinite(value) && value > 0 && value <= max
-            ? value
-            : throw new ArgumentOutOfRangeException(name, value, $"{owner}.{name} must be greater than 0 and at most {max}; got {value}.");
-
-    public static double NonNegative(string owner, string name, double value, double max)
-        => double.IsFinite(value) && value >= 0 && value <= max
-            ? value
-            : throw new ArgumentOutOfRangeException(name, value, $"{owner}.{name} must be between 0 and {max}; got {value}.");
-
-    /// <summary>A probability in [0, <paramref name="maxExclusive"/>).</summary>
-    public static double Probability(string owner, string name, double value, double maxExclusive)
-        => double.IsFinite(value) && value >= 0 && value < maxExclusive
-            ? value
-            : throw new ArgumentOutOfRangeException(name, value, $"{owner}.{name} must be at least 0 and below {maxExclusive}; got {value}.");
-
-    /// <summary>Parses a comma-separated list of layer widths ("128" or "64,32"), each in 1..<paramref name="maxWidth"/>.</summary>
-    public static int[] LayerList(string owner, string name, string? value, int minCount, int maxCount, int maxWidth)
-    {
-        var parts = (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        var widths = new int[parts.Length];
-        for (int k = 0; k < parts.Length; k++)
-            if (!int.TryParse(parts[k], System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out widths[k])
-                || widths[k] < 1 || widths[k] > maxWidth)
-                throw new ArgumentOutOfRangeException(name, value,
-                    $"{owner}.{name} must be a comma-separated list of layer widths between 1 and {maxWidth}; got '{value}'.");
-        if (widths.Length < minCount || widths.Length > maxCount)
-            throw new ArgumentOutOfRangeException(name, value,
-                $"{owner}.{name} must list between {minCount} and {maxCount} layer widths; got '{value}'.");
-        return widths;
-    }
-}
-
 /// <summary>Training-side helpers of the neural models: seeded uniform initialisation, parameter copies in and out.</summary>
 internal static class NeuralTraining
 {
     /// <summary>Uniform(−bound, bound) values.</summary>
-    public static float[] Uniform(DeterministicRandom rng, int count, double bound)
+    public static float[] Uniform(SeededRandom rng, int count, double bound)
     {
         var values = new float[count];
         for (int k = 0; k < count; k++) values[k] = (float)((2 * rng.NextDouble() - 1) * bound);
@@ -61,7 +19,7 @@ internal static class NeuralTraining
     }
 
     /// <summary>Glorot (Xavier) uniform weights of a dense layer, out × in row-major.</summary>
-    public static float[] GlorotUniform(DeterministicRandom rng, int outputs, int inputs)
+    public static float[] GlorotUniform(SeededRandom rng, int outputs, int inputs)
         => Uniform(rng, checked(outputs * inputs), Math.Sqrt(6.0 / (inputs + outputs)));
 
     /// <summary>Copies row-major values into a parameter (under no_grad).</summary>
@@ -161,27 +119,5 @@ internal static class Serving
             for (int c = 0; c < columns; c++)
                 result[(long)c * rows + r] = matrix[(long)r * columns + c];
         return result;
-    }
-}
-
-/// <summary>Checkpoint helpers of the neural models.</summary>
-internal static class NeuralCheckpoints
-{
-    /// <summary>
-    /// The options a checkpoint was saved with (its header's hyper-parameters bound onto the
-    /// defaults), for the serving settings that must match the saved model; a header that does not
-    /// bind is a corrupt checkpoint.
-    /// </summary>
-    public static TOptions SavedOptions<TOptions>(string kind, TOptions defaults, Checkpoints.CheckpointHeader header, string[] excluded)
-        where TOptions : class
-    {
-        try
-        {
-            return OptionsBinder.Bind(kind, defaults, header.HyperParameters, excluded);
-        }
-        catch (HyperParameterException e)
-        {
-            throw new InvalidDataException($"Corrupt checkpoint: its hyper-parameters do not bind. {e.Message}", e);
-        }
     }
 }

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
 using PoisonRange.Recommenders.Factorization;
-using PoisonRange.Recommenders.Internal;
 using PoisonRange.Recommenders.Training;
 using static TorchSharp.torch;
 
@@ -83,14 +82,14 @@ public sealed class Fpmc : IRecommender
         var stopwatch = Stopwatch.StartNew();
         var options = Options;
         int users = train.UserCount, items = train.ItemCount, d = options.Factors;
-        var rng = new DeterministicRandom(options.Seed);
+        var rng = new SeededRandom(options.Seed, BoundedIntegers.Full64Bits);
         var data = TransitionSet.Build(train);
         var initialUsers = ImplicitFeedback.Normal(rng, users * d, options.InitStd);
         var initialItems = ImplicitFeedback.Normal(rng, items * d, options.InitStd);
         var initialNext = ImplicitFeedback.Normal(rng, items * d, options.InitStd);
         var initialPrevious = ImplicitFeedback.Normal(rng, items * d, options.InitStd);
 
-        using var threads = new TorchThreadScope(options.Threads);
+        using var threads = new TorchThreads(options.Threads);
         using var network = new FpmcNetwork(users, items, d, options.UseItemBias, options.L2);
         network.Initialize(initialUsers, initialItems, initialNext, initialPrevious);
         PairwiseRankingLoop.Run(network, data.Samples, new PairwiseRankingSchedule(options.Epochs, options.BatchSize, options.Optimizer, options.LearningRate),
@@ -138,7 +137,7 @@ public sealed class Fpmc : IRecommender
         CheckpointFormat.WriteFloats(writer, model.PreviousFactors);
         if (model.ItemBias is not null) CheckpointFormat.WriteFloats(writer, model.ItemBias);
         CheckpointFormat.WriteFloats(writer, model.Popularity);
-        SequentialCheckpoint.WriteInts(writer, model.LastItem);
+        CheckpointFormat.WriteInts(writer, model.LastItem);
         CheckpointFormat.WriteEnd(writer);
     }
 
@@ -164,7 +163,7 @@ public sealed class Fpmc : IRecommender
         var previousFactors = CheckpointFormat.ReadFloats(reader, items * factors);
         var itemBias = hasBias ? CheckpointFormat.ReadFloats(reader, items) : null;
         var popularity = CheckpointFormat.ReadFloats(reader, items);
-        var lastItem = SequentialCheckpoint.ReadInts(reader, users, -1, items, "last items");
+        var lastItem = CheckpointFormat.ReadInts(reader, users, -1, items, "last items");
         CheckpointFormat.ReadEnd(reader);
 
         double foldInL2 = FactorCheckpoint.SavedFoldInL2(header, FpmcOptions.Defaults.FoldInL2);

@@ -1,4 +1,5 @@
 using PoisonRange.Recommenders.Factorization;
+using PoisonRange.Recommenders.Training;
 
 namespace PoisonRange.Recommenders.Sequential;
 
@@ -29,7 +30,7 @@ public sealed record FpmcOptions : IModelOptions<FpmcOptions>
         public const double LearningRate = 0.005;
         public const double L2 = 1e-4;
         public const bool UseItemBias = true;
-        public const BprOptimizer Optimizer = BprOptimizer.Adam;
+        public const OptimizerKind Optimizer = OptimizerKind.Adam;
         public const double InitStd = 0.1;
         public const double FoldInL2 = 3;
         public const ulong Seed = 0;
@@ -41,7 +42,7 @@ public sealed record FpmcOptions : IModelOptions<FpmcOptions>
     private readonly int _batchSize = Defaults.BatchSize;
     private readonly double _learningRate = Defaults.LearningRate;
     private readonly double _l2 = Defaults.L2;
-    private readonly BprOptimizer _optimizer = Defaults.Optimizer;
+    private readonly OptimizerKind _optimizer = Defaults.Optimizer;
     private readonly double _initStd = Defaults.InitStd;
     private readonly double _foldInL2 = Defaults.FoldInL2;
     private readonly int _threads = Defaults.Threads;
@@ -50,28 +51,28 @@ public sealed record FpmcOptions : IModelOptions<FpmcOptions>
     public int Factors
     {
         get => _factors;
-        init => _factors = OptionCheck.Range(value, 1, 4096, Record, nameof(Factors));
+        init => _factors = OptionChecks.Range(value, 1, 4096, Record, nameof(Factors));
     }
 
     /// <summary>Passes over the training transitions (0..100000; 0 keeps the random initialisation).</summary>
     public int Epochs
     {
         get => _epochs;
-        init => _epochs = OptionCheck.Range(value, 0, 100_000, Record, nameof(Epochs));
+        init => _epochs = OptionChecks.Range(value, 0, 100_000, Record, nameof(Epochs));
     }
 
     /// <summary>(user, previous item, next item, negative item) samples per gradient step (1..1048576).</summary>
     public int BatchSize
     {
         get => _batchSize;
-        init => _batchSize = OptionCheck.Range(value, 1, 1 << 20, Record, nameof(BatchSize));
+        init => _batchSize = OptionChecks.Range(value, 1, 1 << 20, Record, nameof(BatchSize));
     }
 
     /// <summary>Step size of the optimizer (0 &lt; value ≤ 10).</summary>
     public double LearningRate
     {
         get => _learningRate;
-        init => _learningRate = OptionCheck.Positive(value, 10, Record, nameof(LearningRate));
+        init => _learningRate = OptionChecks.Positive(value, 10, Record, nameof(LearningRate));
     }
 
     /// <summary>
@@ -81,24 +82,24 @@ public sealed record FpmcOptions : IModelOptions<FpmcOptions>
     public double L2
     {
         get => _l2;
-        init => _l2 = OptionCheck.NonNegative(value, 10, Record, nameof(L2));
+        init => _l2 = OptionChecks.NonNegative(value, 10, Record, nameof(L2));
     }
 
     /// <summary>Whether items carry a learned bias b_j added to their score (not in the paper; it absorbs popularity).</summary>
     public bool UseItemBias { get; init; } = Defaults.UseItemBias;
 
     /// <summary>The update rule.</summary>
-    public BprOptimizer Optimizer
+    public OptimizerKind Optimizer
     {
         get => _optimizer;
-        init => _optimizer = OptionCheck.Defined(value, Record, nameof(Optimizer));
+        init => _optimizer = OptionChecks.Defined(value, Record, nameof(Optimizer));
     }
 
     /// <summary>Standard deviation of the normal initialisation of the factors (0 &lt; value ≤ 10); biases start at 0.</summary>
     public double InitStd
     {
         get => _initStd;
-        init => _initStd = OptionCheck.Positive(value, 10, Record, nameof(InitStd));
+        init => _initStd = OptionChecks.Positive(value, 10, Record, nameof(InitStd));
     }
 
     /// <summary>
@@ -111,7 +112,7 @@ public sealed record FpmcOptions : IModelOptions<FpmcOptions>
     public double FoldInL2
     {
         get => _foldInL2;
-        init => _foldInL2 = OptionCheck.Positive(value, 1e6, Record, nameof(FoldInL2));
+        init => _foldInL2 = OptionChecks.Positive(value, 1e6, Record, nameof(FoldInL2));
     }
 
     /// <summary>Seeds the initialisation, the shuffling and the negative sampling.</summary>
@@ -121,7 +122,7 @@ public sealed record FpmcOptions : IModelOptions<FpmcOptions>
     public int Threads
     {
         get => _threads;
-        init => _threads = OptionCheck.Range(value, 1, 1024, Record, nameof(Threads));
+        init => _threads = OptionChecks.Range(value, 1, 1024, Record, nameof(Threads));
     }
 
     FpmcOptions IModelOptions<FpmcOptions>.WithSeedAndThreads(ulong seed, int threads) => this with { Seed = seed, Threads = threads };

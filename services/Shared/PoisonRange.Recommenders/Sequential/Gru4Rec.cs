@@ -2,7 +2,6 @@ using System.Diagnostics;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
 using PoisonRange.Recommenders.Factorization;
-using PoisonRange.Recommenders.Internal;
 using PoisonRange.Recommenders.Training;
 using static TorchSharp.torch;
 
@@ -78,7 +77,7 @@ public sealed class Gru4Rec : IRecommender
         var stopwatch = Stopwatch.StartNew();
         var options = Options;
         int users = train.UserCount, items = train.ItemCount, length = options.MaxLength;
-        var rng = new DeterministicRandom(options.Seed);
+        var rng = new SeededRandom(options.Seed, BoundedIntegers.Full64Bits);
 
         // Windows (user, first target, last target), aligned to the end of each sequence: targets
         // s[lo..hi] are predicted from inputs s[lo-1..hi-1].
@@ -102,11 +101,11 @@ public sealed class Gru4Rec : IRecommender
         var order = new int[windows];
         for (int w = 0; w < windows; w++) order[w] = w;
 
-        using (new TorchThreadScope(options.Threads))
+        using (new TorchThreads(options.Threads))
         using (var network = new Gru4RecNetwork(items, options.EmbeddingSize, options.HiddenSize, options.Dropout, options.Seed ^ 0x9E3779B97F4A7C15UL))
         {
             network.Initialize(rng);
-            using var optimizer = new SequentialOptimizer(network.parameters(), BprOptimizer.Adam, options.LearningRate, options.L2);
+            using var optimizer = new TorchOptimizer(network.parameters(), OptimizerKind.Adam, options.LearningRate, options.L2);
             network.train();
 
             int batchSize = options.BatchSize;
@@ -197,7 +196,7 @@ public sealed class Gru4Rec : IRecommender
         CheckpointFormat.WriteFloats(writer, model.OutputBias);
         CheckpointFormat.WriteFloats(writer, model.Popularity);
         CheckpointFormat.WriteFloats(writer, model.UserStates);
-        SequentialCheckpoint.WriteInts(writer, model.UserLengths);
+        CheckpointFormat.WriteInts(writer, model.UserLengths);
         CheckpointFormat.WriteEnd(writer);
     }
 
@@ -224,7 +223,7 @@ public sealed class Gru4Rec : IRecommender
         var outputBias = CheckpointFormat.ReadFloats(reader, items);
         var popularity = CheckpointFormat.ReadFloats(reader, items);
         var userStates = CheckpointFormat.ReadFloats(reader, users * hidden);
-        var userLengths = SequentialCheckpoint.ReadInts(reader, users, 0, maxLength + 1, "user lengths");
+        var userLengths = CheckpointFormat.ReadInts(reader, users, 0, maxLength + 1, "user lengths");
         CheckpointFormat.ReadEnd(reader);
         _model = new GruServingModel(users, items, hidden, maxLength, inputTable, recurrentWeights, recurrentBias, outputWeights, outputBias,
             popularity, userStates, userLengths);

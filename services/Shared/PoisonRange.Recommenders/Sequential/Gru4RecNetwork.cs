@@ -1,4 +1,5 @@
-using PoisonRange.Recommenders.Internal;
+using PoisonRange.Data;
+using PoisonRange.Recommenders.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -57,7 +58,7 @@ internal sealed class Gru4RecNetwork : nn.Module<Tensor, Tensor, Tensor, Tensor>
     /// Seeded initialisation: embeddings N(0, 1), GRU weights and biases and output weights
     /// U(−1/√H, 1/√H), output bias 0 (libtorch's own defaults, drawn from <paramref name="rng"/>).
     /// </summary>
-    public void Initialize(DeterministicRandom rng)
+    public void Initialize(SeededRandom rng)
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();

@@ -47,14 +47,14 @@ public sealed record Gru4RecOptions : IModelOptions<Gru4RecOptions>
     public int EmbeddingSize
     {
         get => _embeddingSize;
-        init => _embeddingSize = OptionCheck.Range(value, 1, 4096, Record, nameof(EmbeddingSize));
+        init => _embeddingSize = OptionChecks.Range(value, 1, 4096, Record, nameof(EmbeddingSize));
     }
 
     /// <summary>Units of the GRU layer, which is also the dimension of the output item embeddings (1..2048).</summary>
     public int HiddenSize
     {
         get => _hiddenSize;
-        init => _hiddenSize = OptionCheck.Range(value, 1, 2048, Record, nameof(HiddenSize));
+        init => _hiddenSize = OptionChecks.Range(value, 1, 2048, Record, nameof(HiddenSize));
     }
 
     /// <summary>
@@ -64,42 +64,42 @@ public sealed record Gru4RecOptions : IModelOptions<Gru4RecOptions>
     public int MaxLength
     {
         get => _maxLength;
-        init => _maxLength = OptionCheck.Range(value, 1, 10_000, Record, nameof(MaxLength));
+        init => _maxLength = OptionChecks.Range(value, 1, 10_000, Record, nameof(MaxLength));
     }
 
     /// <summary>Passes over the training windows (0..100000; 0 keeps the random initialisation).</summary>
     public int Epochs
     {
         get => _epochs;
-        init => _epochs = OptionCheck.Range(value, 0, 100_000, Record, nameof(Epochs));
+        init => _epochs = OptionChecks.Range(value, 0, 100_000, Record, nameof(Epochs));
     }
 
     /// <summary>Sequence windows per gradient step (1..65536).</summary>
     public int BatchSize
     {
         get => _batchSize;
-        init => _batchSize = OptionCheck.Range(value, 1, 1 << 16, Record, nameof(BatchSize));
+        init => _batchSize = OptionChecks.Range(value, 1, 1 << 16, Record, nameof(BatchSize));
     }
 
     /// <summary>Step size of Adam (0 &lt; value ≤ 10).</summary>
     public double LearningRate
     {
         get => _learningRate;
-        init => _learningRate = OptionCheck.Positive(value, 10, Record, nameof(LearningRate));
+        init => _learningRate = OptionChecks.Positive(value, 10, Record, nameof(LearningRate));
     }
 
     /// <summary>Dropout probability on the GRU's input embeddings and its outputs during training (0 ≤ value &lt; 1).</summary>
     public double Dropout
     {
         get => _dropout;
-        init => _dropout = OptionCheck.Fraction(value, Record, nameof(Dropout));
+        init => _dropout = OptionChecks.Fraction(value, Record, nameof(Dropout));
     }
 
     /// <summary>Weight decay of Adam on all parameters (0 ≤ value ≤ 10).</summary>
     public double L2
     {
         get => _l2;
-        init => _l2 = OptionCheck.NonNegative(value, 10, Record, nameof(L2));
+        init => _l2 = OptionChecks.NonNegative(value, 10, Record, nameof(L2));
     }
 
     /// <summary>Seeds the initialisation, the shuffling and the dropout masks.</summary>
@@ -109,7 +109,7 @@ public sealed record Gru4RecOptions : IModelOptions<Gru4RecOptions>
     public int Threads
     {
         get => _threads;
-        init => _threads = OptionCheck.Range(value, 1, 1024, Record, nameof(Threads));
+        init => _threads = OptionChecks.Range(value, 1, 1024, Record, nameof(Threads));
     }
 
     Gru4RecOptions IModelOptions<Gru4RecOptions>.WithSeedAndThreads(ulong seed, int threads) => this with { Seed = seed, Threads = threads };

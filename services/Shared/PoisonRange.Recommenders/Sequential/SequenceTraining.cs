@@ -89,66 +89,9 @@ internal sealed class TransitionSet
     public PairwiseSamples Samples => new(TransitionUsers, Previous, Next, Positives, Items);
 }
 
-/// <summary>Checks shared by the options records of the sequential models; messages name the record, the option and the value.</summary>
-internal static class OptionCheck
-{
-    public static int Range(int value, int min, int max, string record, string name)
-        => value >= min && value <= max
-            ? value
-            : throw new ArgumentOutOfRangeException(name, value, $"{record}.{name} must be between {min} and {max}; got {value}.");
-
-    public static double Positive(double value, double max, string record, string name)
-        => double.IsFinite(value) && value > 0 && value <= max
-            ? value
-            : throw new ArgumentOutOfRangeException(name, value, $"{record}.{name} must be greater than 0 and at most {max}; got {value}.");
-
-    public static double NonNegative(double value, double max, string record, string name)
-        => double.IsFinite(value) && value >= 0 && value <= max
-            ? value
-            : throw new ArgumentOutOfRangeException(name, value, $"{record}.{name} must be between 0 and {max}; got {value}.");
-
-    /// <summary>A probability in [0, 1).</summary>
-    public static double Fraction(double value, string record, string name)
-        => double.IsFinite(value) && value >= 0 && value < 1
-            ? value
-            : throw new ArgumentOutOfRangeException(name, value, $"{record}.{name} must be at least 0 and below 1; got {value}.");
-
-    public static TEnum Defined<TEnum>(TEnum value, string record, string name) where TEnum : struct, Enum
-        => Enum.IsDefined(value)
-            ? value
-            : throw new ArgumentOutOfRangeException(name, value, $"{record}.{name} must be one of {string.Join(", ", Enum.GetNames<TEnum>())}; got {value}.");
-}
-
-/// <summary>Checkpoint pieces the sequential models add to <see cref="Checkpoints.CheckpointFormat"/>.</summary>
+/// <summary>Argument checks of the sequential serving models.</summary>
 internal static class SequentialCheckpoint
 {
-    public static void WriteInts(BinaryWriter writer, ReadOnlySpan<int> values)
-    {
-        writer.Write(values.Length);
-        writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values));
-    }
-
-    /// <summary>Reads an int array of the expected length whose values lie in [<paramref name="min"/>, <paramref name="max"/>).</summary>
-    public static int[] ReadInts(BinaryReader reader, int expectedLength, int min, int max, string name)
-    {
-        int length = reader.ReadInt32();
-        if (length != expectedLength)
-            throw new InvalidDataException($"Corrupt checkpoint: {name} has {length} values where {expectedLength} were expected.");
-        var values = new int[length];
-        try
-        {
-            reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
-        }
-        catch (EndOfStreamException e)
-        {
-            throw new InvalidDataException("Corrupt checkpoint: the stream ended early.", e);
-        }
-        foreach (var value in values)
-            if (value < min || value >= max)
-                throw new InvalidDataException($"Corrupt checkpoint: {name} holds {value}, outside {min}..{max - 1}.");
-        return values;
-    }
-
     /// <summary>Validates the items of a history against the catalogue.</summary>
     public static void CheckHistory(ReadOnlySpan<int> history, int items)
     {

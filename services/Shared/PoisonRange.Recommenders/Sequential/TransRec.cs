@@ -2,7 +2,6 @@ using System.Diagnostics;
 using PoisonRange.Data;
 using PoisonRange.Recommenders.Checkpoints;
 using PoisonRange.Recommenders.Factorization;
-using PoisonRange.Recommenders.Internal;
 using PoisonRange.Recommenders.Training;
 using static TorchSharp.torch;
 
@@ -76,12 +75,12 @@ public sealed class TransRec : IRecommender
         var stopwatch = Stopwatch.StartNew();
         var options = Options;
         int users = train.UserCount, items = train.ItemCount, d = options.Factors;
-        var rng = new DeterministicRandom(options.Seed);
+        var rng = new SeededRandom(options.Seed, BoundedIntegers.Full64Bits);
         var data = TransitionSet.Build(train);
 
         var initialItems = ImplicitFeedback.Normal(rng, items * d, options.InitStd);
 
-        using var threads = new TorchThreadScope(options.Threads);
+        using var threads = new TorchThreads(options.Threads);
         using var network = new TransRecNetwork(users, items, d, options.Distance == TransRecDistance.SquaredL2, options.L2);
         network.Initialize(initialItems);
         network.ProjectItems();
@@ -123,7 +122,7 @@ public sealed class TransRec : IRecommender
         CheckpointFormat.WriteFloats(writer, model.Translation);
         CheckpointFormat.WriteFloats(writer, model.UserTranslations);
         CheckpointFormat.WriteFloats(writer, model.Popularity);
-        SequentialCheckpoint.WriteInts(writer, model.LastItem);
+        CheckpointFormat.WriteInts(writer, model.LastItem);
         CheckpointFormat.WriteEnd(writer);
     }
 
@@ -150,7 +149,7 @@ public sealed class TransRec : IRecommender
         var translation = CheckpointFormat.ReadFloats(reader, factors);
         var userTranslations = CheckpointFormat.ReadFloats(reader, users * factors);
         var popularity = CheckpointFormat.ReadFloats(reader, items);
-        var lastItem = SequentialCheckpoint.ReadInts(reader, users, -1, items, "last items");
+        var lastItem = CheckpointFormat.ReadInts(reader, users, -1, items, "last items");
         CheckpointFormat.ReadEnd(reader);
         double foldInL2 = FactorCheckpoint.SavedFoldInL2(header, TransRecOptions.Defaults.FoldInL2);
         _model = new TransRecServingModel(users, items, factors, itemPoints, itemBias, translation, userTranslations, lastItem, popularity, distance,

@@ -1,5 +1,4 @@
 using PoisonRange.Data;
-using PoisonRange.Recommenders.Internal;
 using TorchSharp;
 
 namespace PoisonRange.Recommenders.Training;
@@ -60,15 +59,15 @@ internal static class ImplicitFeedback
     }
 
     /// <summary>A uniform draw from the items not in <paramref name="positives"/> (sorted, fewer than <paramref name="items"/>).</summary>
-    public static int SampleNegative(DeterministicRandom rng, int[] positives, int items)
+    public static int SampleNegative(SeededRandom rng, int[] positives, int items)
     {
         // Rejection is fast for the usual sparse user; dense users fall back to an exact draw.
         for (int attempt = 0; attempt < 16; attempt++)
         {
-            int candidate = rng.NextInt(items);
+            int candidate = rng.Next(items);
             if (Array.BinarySearch(positives, candidate) < 0) return candidate;
         }
-        int j = rng.NextInt(items - positives.Length);
+        int j = rng.Next(items - positives.Length);
         foreach (var p in positives)
         {
             if (p <= j) j++;
@@ -87,7 +86,7 @@ internal static class ImplicitFeedback
     }
 
     /// <summary>Normal(0, std²) values, drawn in order from <paramref name="rng"/>.</summary>
-    public static float[] Normal(DeterministicRandom rng, int count, double std)
+    public static float[] Normal(SeededRandom rng, int count, double std)
     {
         var values = new float[count];
         for (int k = 0; k < count; k++) values[k] = (float)(rng.NextGaussian() * std);
@@ -99,11 +98,11 @@ internal static class ImplicitFeedback
 /// Sets libtorch's intra-op thread count (a process-wide setting) for the duration of a fit and
 /// restores the previous value on dispose.
 /// </summary>
-internal readonly struct TorchThreadScope : IDisposable
+internal readonly struct TorchThreads : IDisposable
 {
     private readonly int _previous;
 
-    public TorchThreadScope(int threads)
+    public TorchThreads(int threads)
     {
         _previous = torch.get_num_threads();
         torch.set_num_threads(threads);

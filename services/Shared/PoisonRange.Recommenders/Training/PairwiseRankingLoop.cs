@@ -1,6 +1,6 @@
 using System.Diagnostics;
+using PoisonRange.Data;
 using PoisonRange.Recommenders.Factorization;
-using PoisonRange.Recommenders.Internal;
 using PoisonRange.Recommenders.Sequential;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -14,7 +14,7 @@ namespace PoisonRange.Recommenders.Training;
 /// sample (one for BPR, several for CML) are drawn afresh every epoch, uniformly from the items the
 /// user has not interacted with.
 /// </summary>
-internal sealed class PairwiseSamples
+public sealed class PairwiseSamples
 {
     /// <param name="users">The user of each sample.</param>
     /// <param name="previous">The previous item of each sample (S-BPR), or null (BPR).</param>
@@ -25,6 +25,10 @@ internal sealed class PairwiseSamples
     /// <param name="negativesPerSample">Negatives drawn per sample and epoch (at least 1).</param>
     public PairwiseSamples(int[] users, int[]? previous, int[] positives, int[][] userItems, int items, int negativesPerSample = 1)
     {
+        ArgumentNullException.ThrowIfNull(users);
+        ArgumentNullException.ThrowIfNull(positives);
+        ArgumentNullException.ThrowIfNull(userItems);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(items);
         if (positives.Length != users.Length || (previous is not null && previous.Length != users.Length))
             throw new ArgumentException($"The sample columns differ in length: {users.Length} users, {previous?.Length.ToString() ?? "no"} previous items, {positives.Length} positives.");
         if (negativesPerSample < 1 || (long)users.Length * negativesPerSample > int.MaxValue)
@@ -38,12 +42,25 @@ internal sealed class PairwiseSamples
         Items = items;
     }
 
+    /// <summary>The user of each sample.</summary>
     public int[] Users { get; }
+
+    /// <summary>The previous item of each sample (S-BPR), or null (BPR).</summary>
     public int[]? Previous { get; }
+
+    /// <summary>The positive item of each sample.</summary>
     public int[] Positives { get; }
+
+    /// <summary>Per user, the distinct items, sorted: what the negative sampler excludes.</summary>
     public int[][] UserItems { get; }
+
+    /// <summary>The catalogue size; negatives are drawn from 0..<see cref="Items"/> − 1.</summary>
     public int Items { get; }
+
+    /// <summary>Negatives drawn per sample and epoch.</summary>
     public int NegativesPerSample { get; }
+
+    /// <summary>The number of samples.</summary>
     public int Count => Users.Length;
 }
 
@@ -51,7 +68,7 @@ internal sealed class PairwiseSamples
 /// One mini-batch of <see cref="PairwiseSamples"/> as index tensors; <see cref="Previous"/> only for
 /// S-BPR; <see cref="Negatives"/> is a vector with one negative per sample, else batch × negatives.
 /// </summary>
-internal readonly record struct PairwiseBatch(Tensor Users, Tensor? Previous, Tensor Positives, Tensor Negatives);
+public readonly record struct PairwiseBatch(Tensor Users, Tensor? Previous, Tensor Positives, Tensor Negatives);
 
 /// <summary>
 /// A network trained by <see cref="PairwiseRankingLoop"/>: it scores the positive and the negative
@@ -59,7 +76,7 @@ internal readonly record struct PairwiseBatch(Tensor Users, Tensor? Previous, Te
 /// parameters (<c>RegisterComponents()</c>) and pass every scalar of their loss explicitly from
 /// <see cref="Scalars"/> (see <see cref="ScalarCache"/>).
 /// </summary>
-internal abstract class PairwiseRankingNetwork : nn.Module
+public abstract class PairwiseRankingNetwork : nn.Module
 {
     /// <param name="name">The module name.</param>
     /// <param name="l2">λ of the L2 penalty of <see cref="RankingLoss"/>, applied to the batch mean of the squared norms.</param>
@@ -104,6 +121,7 @@ internal abstract class PairwiseRankingNetwork : nn.Module
     /// <summary>Copies a parameter out as a row-major float array.</summary>
     protected static float[] Copy(Tensor t) => t.detach().contiguous().data<float>().ToArray();
 
+    /// <summary>Disposes the cached scalars with the module.</summary>
     protected override void Dispose(bool disposing)
     {
         if (disposing) Scalars.Dispose();
@@ -114,11 +132,11 @@ internal abstract class PairwiseRankingNetwork : nn.Module
 /// <summary>The optimisation settings of <see cref="PairwiseRankingLoop"/>.</summary>
 /// <param name="Epochs">Passes over the samples, each in a fresh seeded order with fresh negatives.</param>
 /// <param name="BatchSize">Samples per optimiser step (the last batch of an epoch may be smaller).</param>
-/// <param name="Optimizer">Adam or SGD (<see cref="SequentialOptimizer"/>).</param>
+/// <param name="Optimizer">Adam or SGD (<see cref="TorchOptimizer"/>).</param>
 /// <param name="LearningRate">The step size at the first step.</param>
 /// <param name="FinalLearningRateFactor">The step size falls linearly to <paramref name="LearningRate"/> × this
-/// at the last planned step (<see cref="SequentialOptimizer.LinearSchedule"/>); 1 keeps it constant.</param>
-internal sealed record PairwiseRankingSchedule(int Epochs, int BatchSize, BprOptimizer Optimizer, double LearningRate, double FinalLearningRateFactor = 1);
+/// at the last planned step (<see cref="TorchOptimizer.LinearSchedule"/>); 1 keeps it constant.</param>
+public sealed record PairwiseRankingSchedule(int Epochs, int BatchSize, OptimizerKind Optimizer, double LearningRate, double FinalLearningRateFactor = 1);
 
 /// <summary>
 /// The mini-batch training loop of the pairwise ranking models (BPR-MF, FPMC, TransRec, CML) and
@@ -134,19 +152,35 @@ internal sealed record PairwiseRankingSchedule(int Epochs, int BatchSize, BprOpt
 /// random comes from the generator passed in, so the result is reproducible for a fixed seed and
 /// libtorch thread count; cancellation is checked before every epoch and every mini-batch.
 /// </remarks>
-internal static class PairwiseRankingLoop
+public static class PairwiseRankingLoop
 {
     /// <summary>The optimiser steps <paramref name="schedule"/> takes over <paramref name="samples"/> samples.</summary>
     public static long PlannedSteps(PairwiseRankingSchedule schedule, int samples)
         => (long)schedule.Epochs * ((samples + (long)schedule.BatchSize - 1) / schedule.BatchSize);
 
     /// <summary>Trains <paramref name="network"/> on <paramref name="samples"/>; see the class remarks.</summary>
+    /// <param name="network">The network to train, in place.</param>
+    /// <param name="samples">The positive samples; negatives are drawn afresh every epoch.</param>
+    /// <param name="schedule">Epochs, batch size, optimizer and step size.</param>
+    /// <param name="rng">The seeded generator of the sample order and the negatives (the model zoo uses
+    /// <see cref="BoundedIntegers.Full64Bits"/>).</param>
     /// <param name="clock">Started when the fit began; its elapsed time goes into each progress report.</param>
-    public static void Run(PairwiseRankingNetwork network, PairwiseSamples samples, PairwiseRankingSchedule schedule, DeterministicRandom rng,
+    /// <param name="progress">Receives one report per epoch, or null.</param>
+    /// <param name="cancellationToken">Checked before every epoch and every mini-batch.</param>
+    public static void Run(PairwiseRankingNetwork network, PairwiseSamples samples, PairwiseRankingSchedule schedule, SeededRandom rng,
         Stopwatch clock, IProgress<TrainProgress>? progress, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(samples);
+        ArgumentNullException.ThrowIfNull(schedule);
+        ArgumentNullException.ThrowIfNull(rng);
+        ArgumentNullException.ThrowIfNull(clock);
+        if (schedule.Epochs < 0)
+            throw new ArgumentOutOfRangeException(nameof(schedule), schedule.Epochs, $"The schedule's epochs must be at least 0; got {schedule.Epochs}.");
+        if (schedule.BatchSize < 1)
+            throw new ArgumentOutOfRangeException(nameof(schedule), schedule.BatchSize, $"The schedule's batch size must be at least 1; got {schedule.BatchSize}.");
         int count = samples.Count, batchSize = schedule.BatchSize, k = samples.NegativesPerSample;
-        using var optimizer = new SequentialOptimizer(network.parameters(), schedule.Optimizer, schedule.LearningRate,
+        using var optimizer = new TorchOptimizer(network.parameters(), schedule.Optimizer, schedule.LearningRate,
             finalLearningRateFactor: schedule.FinalLearningRateFactor, plannedSteps: PlannedSteps(schedule, count));
         network.train();
 

@@ -1,51 +1,19 @@
-using PoisonRange.Recommenders.Factorization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace PoisonRange.Recommenders.Sequential;
+namespace PoisonRange.Recommenders.Training;
 
 /// <summary>
-/// TorchSharp scalars that stay alive as long as their owner. TorchSharp turns a number passed to
-/// a tensor operation (<c>t * 0.5</c>, <c>a + b</c>'s implicit α = 1) into a native
-/// <see cref="Scalar"/> that only the garbage collector frees; the runtime may finalise it while the
-/// native call that received its handle still runs, which aborts the process at random under
-/// allocation pressure. The sequential models' training code therefore passes every scalar
-/// explicitly from one of these caches and disposes them with the network or optimizer.
+/// The optimizer of every TorchSharp model in the range (the model zoo, influence refits and
+/// LOKI's Q-network): Adam (Kingma and Ba 2015, Algorithm 1; β₁ = 0.9, β₂ = 0.999, ε = 1e-8, with
+/// bias correction, ε added to the corrected √v̂ as in libtorch) or plain SGD, with optional L2
+/// weight decay added to the gradient (as libtorch's Adam does, not decoupled as in AdamW) and an
+/// optional step size that falls linearly over training (<see cref="LinearSchedule"/>). Every
+/// scalar is passed explicitly (see <see cref="ScalarCache"/>). Deterministic for a fixed thread
+/// count.
 /// </summary>
-internal sealed class ScalarCache : IDisposable
-{
-    private readonly Dictionary<double, Scalar> _scalars = [];
-
-    public Scalar this[double value]
-    {
-        get
-        {
-            if (!_scalars.TryGetValue(value, out var scalar))
-            {
-                scalar = value.ToScalar();
-                _scalars[value] = scalar;
-            }
-            return scalar;
-        }
-    }
-
-    public Scalar One => this[1.0];
-    public Scalar MinusOne => this[-1.0];
-
-    public void Dispose()
-    {
-        foreach (var scalar in _scalars.Values) scalar.Dispose();
-        _scalars.Clear();
-    }
-}
-
-/// <summary>
-/// Adam (Kingma and Ba 2015; β = 0.9, 0.999, ε = 1e-8, L2 weight decay added to the gradient as in
-/// libtorch's Adam) or plain SGD over a set of parameters, written with explicit scalars (see
-/// <see cref="ScalarCache"/>). Deterministic for a fixed thread count.
-/// </summary>
-internal sealed class SequentialOptimizer : IDisposable
+public sealed class TorchOptimizer : IDisposable
 {
     private const double Beta1 = 0.9, Beta2 = 0.999, Epsilon = 1e-8;
 
@@ -60,21 +28,31 @@ internal sealed class SequentialOptimizer : IDisposable
     private readonly ScalarCache _scalars = new();
     private long _step;
 
+    /// <param name="parameters">The parameters to update (their gradients are read at each <see cref="Step"/>).</param>
+    /// <param name="kind">Adam or SGD.</param>
+    /// <param name="learningRate">The step size (0 &lt; value, finite); with a schedule, its first value.</param>
+    /// <param name="weightDecay">L2 coefficient λ added as λ·θ to each gradient (0 ≤ value, finite; 0 turns it off).</param>
     /// <param name="finalLearningRateFactor">With <paramref name="plannedSteps"/> &gt; 1, the step size falls
     /// linearly (<see cref="LinearSchedule"/>) from <see cref="LearningRate"/> at the first step to
-    /// <see cref="LearningRate"/> × this at step <paramref name="plannedSteps"/>; 1 keeps it constant.</param>
-    /// <param name="plannedSteps">The number of <see cref="Step"/> calls the training will make.</param>
-    public SequentialOptimizer(IEnumerable<Parameter> parameters, BprOptimizer rule, double learningRate, double weightDecay = 0,
+    /// <see cref="LearningRate"/> × this at step <paramref name="plannedSteps"/>; 1 keeps it constant (0 &lt; value, finite).</param>
+    /// <param name="plannedSteps">The number of <see cref="Step"/> calls the training will make (0 or 1: no schedule).</param>
+    public TorchOptimizer(IEnumerable<Parameter> parameters, OptimizerKind kind, double learningRate, double weightDecay = 0,
         double finalLearningRateFactor = 1, long plannedSteps = 0)
     {
-        _parameters = parameters.ToArray();
-        _adam = rule switch
+        ArgumentNullException.ThrowIfNull(parameters);
+        _adam = kind switch
         {
-            BprOptimizer.Adam => true,
-            BprOptimizer.Sgd => false,
-            _ => throw new InvalidOperationException($"Unknown optimizer {rule}."),
+            OptimizerKind.Adam => true,
+            OptimizerKind.Sgd => false,
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, $"Unknown optimizer {kind}."),
         };
-        _learningRate = learningRate;
+        LearningRate = learningRate;
+        if (!(weightDecay >= 0 && double.IsFinite(weightDecay)))
+            throw new ArgumentOutOfRangeException(nameof(weightDecay), weightDecay, $"The weight decay must be non-negative and finite; got {weightDecay}.");
+        if (!(finalLearningRateFactor > 0 && double.IsFinite(finalLearningRateFactor)))
+            throw new ArgumentOutOfRangeException(nameof(finalLearningRateFactor), finalLearningRateFactor, $"The final learning-rate factor must be positive and finite; got {finalLearningRateFactor}.");
+        ArgumentOutOfRangeException.ThrowIfNegative(plannedSteps);
+        _parameters = parameters.ToArray();
         _finalLearningRateFactor = finalLearningRateFactor;
         _plannedSteps = plannedSteps;
         _weightDecay = weightDecay;
@@ -84,6 +62,9 @@ internal sealed class SequentialOptimizer : IDisposable
             _secondMoments = _parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
         }
     }
+
+    /// <summary>The update rule.</summary>
+    public OptimizerKind Kind => _adam ? OptimizerKind.Adam : OptimizerKind.Sgd;
 
     /// <summary>The step size the schedule starts from (the step size itself when it is constant); a change applies from the next <see cref="Step"/> (0 &lt; value, finite).</summary>
     public double LearningRate
@@ -105,6 +86,7 @@ internal sealed class SequentialOptimizer : IDisposable
         return learningRate * (1 - (1 - finalFactor) * progress);
     }
 
+    /// <summary>Sets every parameter's gradient to zero.</summary>
     public void ZeroGrad()
     {
         foreach (var parameter in _parameters)
@@ -114,6 +96,11 @@ internal sealed class SequentialOptimizer : IDisposable
         }
     }
 
+    /// <summary>
+    /// One update from the current gradients. Adam (Kingma and Ba 2015, Algorithm 1):
+    /// m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², θ ← θ − α/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε);
+    /// SGD: θ ← θ − α g; with weight decay g is ∇ + λθ, and α is this step's scheduled rate.
+    /// </summary>
     public void Step()
     {
         using var noGrad = no_grad();
