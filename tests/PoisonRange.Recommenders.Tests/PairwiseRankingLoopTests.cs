@@ -165,4 +165,34 @@ public class PairwiseRankingLoopTests
         var error = Assert.Throws<ArgumentException>(() => new PairwiseSamples([0, 1], [0], [1, 2], UserItems, Items));
         Assert.Contains("differ in length", error.Message);
     }
+
+    [Theory]
+    [InlineData(-1, 4, "epochs")]
+    [InlineData(2, 0, "batch size")]
+    public void A_bad_schedule_is_rejected_before_any_step(int epochs, int batchSize, string named)
+    {
+        using var network = new RecordingNetwork();
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => PairwiseRankingLoop.Run(network, Pairs(),
+            new PairwiseRankingSchedule(epochs, batchSize, OptimizerKind.Sgd, 0.1), new SeededRandom(1, BoundedIntegers.Full64Bits),
+            Stopwatch.StartNew(), null, CancellationToken.None));
+        Assert.Contains(named, error.Message);
+        Assert.Empty(network.Batches);
+    }
+
+    [Fact]
+    public void Missing_columns_and_an_empty_catalogue_are_rejected()
+    {
+        Assert.Throws<ArgumentNullException>(() => new PairwiseSamples(null!, null, [1], UserItems, Items));
+        Assert.Throws<ArgumentNullException>(() => new PairwiseSamples([0], null, null!, UserItems, Items));
+        Assert.Throws<ArgumentNullException>(() => new PairwiseSamples([0], null, [1], null!, Items));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PairwiseSamples([0], null, [1], UserItems, 0));
+    }
+
+    [Fact]
+    public void The_loop_and_its_types_are_public_for_surrogate_training()
+    {
+        foreach (var type in new[] { typeof(PairwiseRankingLoop), typeof(PairwiseSamples), typeof(PairwiseBatch),
+                     typeof(PairwiseRankingNetwork), typeof(PairwiseRankingSchedule) })
+            Assert.True(type.IsPublic, $"{type.Name} is not public.");
+    }
 }
