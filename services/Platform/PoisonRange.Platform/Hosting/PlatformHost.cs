@@ -150,7 +150,9 @@ public static class PlatformHost
     private static WebApplication BuildApp(PlatformHostOptions options, string url, IOptions<PlatformOptions> engineOptions, bool referee, Action<IServiceCollection> engine)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(PlatformHost).Assembly.GetName().Name });
-        if (options.Configuration is not null) builder.Configuration.AddConfiguration(options.Configuration);
+        // A copy, not a chained source: a chained source writes through, so one application's
+        // UseUrls would move the other's listener to its port.
+        if (options.Configuration is not null) builder.Configuration.AddInMemoryCollection(options.Configuration.AsEnumerable());
         // Process-wide meters (runtime, PoisonRange.Platform) are collected once, by the Platform API's application.
         builder.AddServiceDefaults(processWideMetrics: !referee);
         builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
