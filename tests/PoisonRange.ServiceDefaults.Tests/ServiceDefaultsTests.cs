@@ -91,18 +91,22 @@ public sealed class ServiceDefaultsTests
     }
 
     [Theory]
-    [InlineData(null, "simple")]
-    [InlineData("json", "json")]
-    public void Console_logs_are_single_line_with_utc_timestamps_or_json_when_configured(string? formatter, string expected)
+    [InlineData(null, "simple", true)]
+    [InlineData("json", "json", true)]
+    [InlineData(null, "simple", false)]
+    [InlineData("json", "json", false)]
+    public void Console_logs_are_single_line_with_utc_timestamps_or_json_when_configured(string? formatter, string expected, bool slim)
     {
-        // The platform's builder: the logging section of the configuration applies to the console.
-        var builder = WebApplication.CreateSlimBuilder();
+        // The platform's slim builder and the other hosts' full one: the logging section of the
+        // configuration applies to the console, and the formatter is always named (unnamed, the
+        // console logger's legacy options overwrite the formatter's and entries take two lines).
+        var builder = slim ? WebApplication.CreateSlimBuilder() : WebApplication.CreateBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Logging:Console:FormatterName"] = formatter });
         builder.ConfigureStructuredLogging();
         using var host = builder.Build();
 
         var console = host.Services.GetRequiredService<IOptionsMonitor<ConsoleLoggerOptions>>().CurrentValue;
-        Assert.Equal(expected, console.FormatterName ?? ConsoleFormatterNames.Simple);
+        Assert.Equal(expected, console.FormatterName);
         var simple = host.Services.GetRequiredService<IOptionsMonitor<SimpleConsoleFormatterOptions>>().CurrentValue;
         Assert.True(simple.SingleLine);
         Assert.True(simple.UseUtcTimestamp);

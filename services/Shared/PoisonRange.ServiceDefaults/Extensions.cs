@@ -64,10 +64,11 @@ public static class ServiceDefaultsExtensions
     public static TBuilder ConfigureStructuredLogging<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.Logging.AddConsole();
-        // The slim builder registers its console with the simple formatter fixed; the setting wins.
+        // The formatter is always named: with no name the console logger falls back to its legacy
+        // options, which overwrite the formatter's (the full builder printed two-line entries).
         var formatter = builder.Configuration["Logging:Console:FormatterName"];
-        if (!string.IsNullOrWhiteSpace(formatter))
-            builder.Services.PostConfigure<ConsoleLoggerOptions>(o => o.FormatterName = formatter);
+        builder.Services.PostConfigure<ConsoleLoggerOptions>(o =>
+            o.FormatterName = string.IsNullOrWhiteSpace(formatter) ? ConsoleFormatterNames.Simple : formatter);
         builder.Services.Configure<SimpleConsoleFormatterOptions>(o =>
         {
             o.SingleLine = true;
