@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using PoisonRange.Contracts.Attacker.V1;
 using PoisonRange.Recommenders;
@@ -22,8 +23,8 @@ public sealed class SimulatorServiceTests(LoopbackPlatform platform) : IClassFix
 {
     private static async Task<(WebApplication App, GrpcChannel Channel, string Address)> StartSimulatorAsync(LoopbackPlatform platform)
     {
+        // The host's own wiring (its Program.cs), with logging left out.
         var builder = WebApplication.CreateBuilder();
-        builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Platform:Address"] = platform.Running.PlatformAddress.ToString(),
@@ -33,8 +34,11 @@ public sealed class SimulatorServiceTests(LoopbackPlatform platform) : IClassFix
         });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(e => e.Protocols = HttpProtocols.Http2));
-        builder.Services.AddSimulator(builder.Configuration);
+        builder.AddServiceDefaults();
+        builder.AddSimulatorService();
+        builder.Logging.ClearProviders();
         var app = builder.Build();
+        app.MapDefaultEndpoints();
         app.MapSimulator();
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
