@@ -1,4 +1,5 @@
 using System.Reflection;
+using PoisonRange.Recommenders.Classical;
 using PoisonRange.Recommenders.Factorization;
 using PoisonRange.Recommenders.Neural;
 using PoisonRange.Recommenders.Sequential;
@@ -12,6 +13,8 @@ public sealed class OptionsRecordTests
     [InlineData("multvae", "hiddenDim,latentDim,epochs,batchSize,learningRate,l2,dropout,betaCap,annealFraction")]
     [InlineData("bprmf", "factors,epochs,batchSize,learningRate,finalLearningRateFactor,l2,useItemBias,optimizer,initStd,foldInL2")]
     [InlineData("fpmc", "factors,epochs,batchSize,learningRate,l2,useItemBias,optimizer,initStd,foldInL2")]
+    [InlineData("wrmf", "factors,epochs,positiveWeight,l2,initStd")]
+    [InlineData("wrmf-sgd", "factors,epochs,batchSize,learningRate,finalLearningRateFactor,positiveWeight,l2,initStd")]
     [InlineData("transrec", "factors,epochs,batchSize,learningRate,l2,distance,optimizer,initStd,foldInL2")]
     public void Settings_shared_through_a_base_record_keep_their_documented_order(string kind, string names)
         => Assert.Equal(names.Split(','), RecommenderFactory.Describe(kind).HyperParameterNames);
@@ -60,6 +63,11 @@ public sealed class OptionsRecordTests
         var fpmc = new FpmcOptions { Factors = 8 } with { UseItemBias = false };
         Assert.Equal((8, FpmcOptions.Defaults.Epochs, FpmcOptions.Defaults.FoldInL2, false), (fpmc.Factors, fpmc.Epochs, fpmc.FoldInL2, fpmc.UseItemBias));
         Assert.Equal((BprMfOptions.Defaults.Epochs, BprMfOptions.Defaults.L2), (new BprMfOptions().Epochs, new BprMfOptions().L2));
+        Assert.StartsWith("WrmfSgdOptions.PositiveWeight must be between 1 and 1000000; got 0.5.",
+            Assert.Throws<ArgumentOutOfRangeException>(() => new WrmfSgdOptions { PositiveWeight = 0.5 }).Message);
+        Assert.StartsWith("WrmfOptions.Epochs must be between 0 and 10000; got 10001.",
+            Assert.Throws<ArgumentOutOfRangeException>(() => new WrmfOptions { Epochs = 10_001 }).Message);
+        Assert.Equal((WrmfSgdOptions.Defaults.Factors, WrmfSgdOptions.Defaults.L2, WrmfSgdOptions.Defaults.Epochs), (new WrmfSgdOptions().Factors, new WrmfSgdOptions().L2, new WrmfSgdOptions().Epochs));
         var bound = Assert.Throws<HyperParameterException>(() => RecommenderFactory.Create("multvae", new Dictionary<string, string> { ["l2"] = "11" }, 1));
         Assert.Contains("MultVaeOptions.L2 must be between 0 and 10; got 11.", bound.Message);
     }
