@@ -1,3 +1,5 @@
+using PoisonRange.Recommenders.Training;
+
 namespace PoisonRange.Recommenders.Classical;
 
 /// <summary>
@@ -7,26 +9,21 @@ namespace PoisonRange.Recommenders.Classical;
 /// seed and the thread count. Each record passes its own defaults; every value is checked when it
 /// is set, and an error names the concrete record (<c>WrmfOptions.L2 must be …</c>).
 /// </summary>
-public abstract record WeightedMfOptions
+public abstract record WeightedMfOptions : TrainedModelOptions
 {
     private readonly int _factors;
     private readonly double _positiveWeight;
     private readonly double _l2;
     private readonly double _initStd;
-    private readonly int _threads;
 
     private protected WeightedMfOptions(int factors, double positiveWeight, double l2, double initStd, ulong seed, int threads)
+        : base(seed, threads)
     {
         _factors = factors;
         _positiveWeight = positiveWeight;
         _l2 = l2;
         _initStd = initStd;
-        Seed = seed;
-        _threads = threads;
     }
-
-    /// <summary>The record's name in error messages.</summary>
-    private protected string Record => GetType().Name;
 
     /// <summary>Latent dimension d (1..1024).</summary>
     public int Factors
@@ -56,15 +53,5 @@ public abstract record WeightedMfOptions
     {
         get => _initStd;
         init => _initStd = OptionChecks.Positive(value, 10, Record, nameof(InitStd));
-    }
-
-    /// <summary>Seeds the initialisation (and, for Adam, the batch order).</summary>
-    public ulong Seed { get; init; }
-
-    /// <summary>Threads of training (1..1024): ALS sweeps' workers, whose result does not depend on it, or libtorch's intra-op threads, where a fixed seed and thread count give identical models.</summary>
-    public int Threads
-    {
-        get => _threads;
-        init => _threads = OptionChecks.Range(value, 1, 1024, Record, nameof(Threads));
     }
 }

@@ -65,7 +65,7 @@ public sealed record ItemAeOptions : AutoencoderOptions, IModelOptions<ItemAeOpt
     public int HiddenDim
     {
         get => _hiddenDim;
-        init => _hiddenDim = OptionChecks.Range(value, 1, 4096, Owner, nameof(HiddenDim));
+        init => _hiddenDim = OptionChecks.Range(value, 1, 4096, Record, nameof(HiddenDim));
     }
 
     /// <summary>
@@ -75,7 +75,7 @@ public sealed record ItemAeOptions : AutoencoderOptions, IModelOptions<ItemAeOpt
     public double FinalLearningRateFactor
     {
         get => _finalLearningRateFactor;
-        init => _finalLearningRateFactor = OptionChecks.Positive(value, 1, Owner, nameof(FinalLearningRateFactor));
+        init => _finalLearningRateFactor = OptionChecks.Positive(value, 1, Record, nameof(FinalLearningRateFactor));
     }
 
     /// <summary>Weight of observed entries in the reconstruction error (1 ≤ value ≤ 10000); unobserved entries weigh 1.</summary>
@@ -84,7 +84,7 @@ public sealed record ItemAeOptions : AutoencoderOptions, IModelOptions<ItemAeOpt
         get => _positiveWeight;
         init => _positiveWeight = double.IsFinite(value) && value >= 1 && value <= 10_000
             ? value
-            : throw new ArgumentOutOfRangeException(nameof(PositiveWeight), value, $"{Owner}.{nameof(PositiveWeight)} must be between 1 and 10000; got {value}.");
+            : throw new ArgumentOutOfRangeException(nameof(PositiveWeight), value, $"{Record}.{nameof(PositiveWeight)} must be between 1 and 10000; got {value}.");
     }
 
     /// <summary>
@@ -94,7 +94,7 @@ public sealed record ItemAeOptions : AutoencoderOptions, IModelOptions<ItemAeOpt
     public double FoldInL2
     {
         get => _foldInL2;
-        init => _foldInL2 = OptionChecks.Positive(value, 1e6, Owner, nameof(FoldInL2));
+        init => _foldInL2 = OptionChecks.Positive(value, 1e6, Record, nameof(FoldInL2));
     }
 
     ItemAeOptions IModelOptions<ItemAeOptions>.WithSeedAndThreads(ulong seed, int threads) => this with { Seed = seed, Threads = threads };

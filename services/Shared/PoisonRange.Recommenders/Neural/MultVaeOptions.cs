@@ -66,28 +66,28 @@ public sealed record MultVaeOptions : AutoencoderOptions, IModelOptions<MultVaeO
     public int HiddenDim
     {
         get => _hiddenDim;
-        init => _hiddenDim = OptionChecks.Range(value, 1, 8192, Owner, nameof(HiddenDim));
+        init => _hiddenDim = OptionChecks.Range(value, 1, 8192, Record, nameof(HiddenDim));
     }
 
     /// <summary>Probability of dropping each input interaction during training (0 ≤ value &lt; 1).</summary>
     public double Dropout
     {
         get => _dropout;
-        init => _dropout = OptionChecks.Fraction(value, Owner, nameof(Dropout));
+        init => _dropout = OptionChecks.Fraction(value, Record, nameof(Dropout));
     }
 
     /// <summary>Largest KL weight β reached by the annealing (0 ≤ value ≤ 10; 0 trains a denoising autoencoder with a stochastic code).</summary>
     public double BetaCap
     {
         get => _betaCap;
-        init => _betaCap = OptionChecks.NonNegative(value, 10, Owner, nameof(BetaCap));
+        init => _betaCap = OptionChecks.NonNegative(value, 10, Record, nameof(BetaCap));
     }
 
     /// <summary>Fraction of the training steps over which β rises linearly to <see cref="BetaCap"/> (0 &lt; value ≤ 1).</summary>
     public double AnnealFraction
     {
         get => _annealFraction;
-        init => _annealFraction = OptionChecks.Positive(value, 1, Owner, nameof(AnnealFraction));
+        init => _annealFraction = OptionChecks.Positive(value, 1, Record, nameof(AnnealFraction));
     }
 
     MultVaeOptions IModelOptions<MultVaeOptions>.WithSeedAndThreads(ulong seed, int threads) => this with { Seed = seed, Threads = threads };

@@ -7,7 +7,7 @@ namespace PoisonRange.Recommenders.Training;
 /// its own defaults (documented with its <c>Defaults</c> constants); every value is checked when it
 /// is set, and an error names the concrete record (<c>FpmcOptions.Epochs must be …</c>).
 /// </summary>
-public abstract record PairwiseRankingOptions
+public abstract record PairwiseRankingOptions : TrainedModelOptions
 {
     private readonly int _factors;
     private readonly int _epochs;
@@ -17,10 +17,10 @@ public abstract record PairwiseRankingOptions
     private readonly OptimizerKind _optimizer;
     private readonly double _initStd;
     private readonly double _foldInL2;
-    private readonly int _threads;
 
     private protected PairwiseRankingOptions(int factors, int epochs, int batchSize, double learningRate, double l2,
         OptimizerKind optimizer, double initStd, double foldInL2, ulong seed, int threads)
+        : base(seed, threads)
     {
         _factors = factors;
         _epochs = epochs;
@@ -30,12 +30,7 @@ public abstract record PairwiseRankingOptions
         _optimizer = optimizer;
         _initStd = initStd;
         _foldInL2 = foldInL2;
-        Seed = seed;
-        _threads = threads;
     }
-
-    /// <summary>The record's name in error messages.</summary>
-    private protected string Record => GetType().Name;
 
     /// <summary>Latent dimension d of the model's embeddings (1..4096).</summary>
     public int Factors
@@ -91,15 +86,5 @@ public abstract record PairwiseRankingOptions
     {
         get => _foldInL2;
         init => _foldInL2 = OptionChecks.Positive(value, 1e6, Record, nameof(FoldInL2));
-    }
-
-    /// <summary>Seeds the initialisation, the shuffling and the negative sampling.</summary>
-    public ulong Seed { get; init; }
-
-    /// <summary>Intra-op threads of libtorch during training (1..1024). A fixed seed and thread count give identical models.</summary>
-    public int Threads
-    {
-        get => _threads;
-        init => _threads = OptionChecks.Range(value, 1, 1024, Record, nameof(Threads));
     }
 }
