@@ -81,11 +81,27 @@ public static class OptionsBinder
     }
 
     private static PropertyInfo[] Properties(Type type, string[] excluded)
-        => type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+    {
+        var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.CanWrite && p.GetIndexParameters().Length == 0 && p.Name != "EqualityContract")
             .Where(p => !excluded.Contains(p.Name, StringComparer.OrdinalIgnoreCase))
-            .OrderBy(p => p.MetadataToken)
             .ToArray();
+        return properties.OrderBy(p => DeclarationOrder(type, properties, p)).ToArray();
+    }
+
+    /// <summary>
+    /// The order in which the record documents its settings: that of its <c>Defaults</c> constants
+    /// when they name every setting (a record whose shared settings live in a base record lists them
+    /// there in their own place), else the order of declaration.
+    /// </summary>
+    private static int DeclarationOrder(Type type, PropertyInfo[] properties, PropertyInfo property)
+    {
+        var defaults = type.GetNestedType("Defaults", BindingFlags.Public);
+        var fields = defaults?.GetFields(BindingFlags.Public | BindingFlags.Static);
+        if (fields is not null && properties.All(p => fields.Any(f => f.Name == p.Name)))
+            return fields.Single(f => f.Name == property.Name).MetadataToken;
+        return property.MetadataToken;
+    }
 
     private static object Parse(Type type, string text)
     {

@@ -10,7 +10,7 @@ namespace PoisonRange.Recommenders.Classical;
 /// seven steps per epoch but give ML-100K one, which leaves it under-trained after 50 epochs
 /// (Recall@50 of the 80/20 split 0.521 against 0.560 with 256, leave-last-out HR@10 0.116 against 0.134).
 /// </summary>
-public sealed record WrmfSgdOptions : IModelOptions<WrmfSgdOptions>
+public sealed record WrmfSgdOptions : WeightedMfOptions, IModelOptions<WrmfSgdOptions>
 {
     /// <summary>The default values, in one place for documentation and reports.</summary>
     public static class Defaults
@@ -29,49 +29,45 @@ public sealed record WrmfSgdOptions : IModelOptions<WrmfSgdOptions>
         /// </summary>
         public const double FinalLearningRateFactor = 0.1;
         public const double PositiveWeight = WrmfOptions.Defaults.PositiveWeight;
+        /// <summary>λ of the penalty λ(‖P‖² + ‖Q‖²), also the ridge of the fold-in solve.</summary>
         public const double L2 = WrmfOptions.Defaults.L2;
         public const double InitStd = 0.1;
+        /// <summary>Seeds the initialisation and the batch order.</summary>
         public const ulong Seed = 0;
+        /// <summary>Intra-op threads of libtorch during training (1..1024). A fixed seed and thread count give identical models.</summary>
         public const int Threads = 1;
     }
 
-    private const string Name = nameof(WrmfSgdOptions);
-    private readonly int _factors = Defaults.Factors;
+    /// <summary>Options with every value at its default.</summary>
+    public WrmfSgdOptions()
+        : base(Defaults.Factors, Defaults.PositiveWeight, Defaults.L2, Defaults.InitStd, Defaults.Seed, Defaults.Threads)
+    {
+    }
+
     private readonly int _epochs = Defaults.Epochs;
     private readonly int _batchSize = Defaults.BatchSize;
     private readonly double _learningRate = Defaults.LearningRate;
     private readonly double _finalLearningRateFactor = Defaults.FinalLearningRateFactor;
-    private readonly double _positiveWeight = Defaults.PositiveWeight;
-    private readonly double _l2 = Defaults.L2;
-    private readonly double _initStd = Defaults.InitStd;
-    private readonly int _threads = Defaults.Threads;
-
-    /// <summary>Latent dimension d (1..1024).</summary>
-    public int Factors
-    {
-        get => _factors;
-        init => _factors = OptionChecks.Range(value, 1, 1024, Name, nameof(Factors));
-    }
 
     /// <summary>Passes over all users (0..100000; 0 keeps the random initialisation).</summary>
     public int Epochs
     {
         get => _epochs;
-        init => _epochs = OptionChecks.Range(value, 0, 100_000, Name, nameof(Epochs));
+        init => _epochs = OptionChecks.Range(value, 0, 100_000, Record, nameof(Epochs));
     }
 
     /// <summary>Users per gradient step; each step covers every item of those users' rows (1..1048576).</summary>
     public int BatchSize
     {
         get => _batchSize;
-        init => _batchSize = OptionChecks.Range(value, 1, 1 << 20, Name, nameof(BatchSize));
+        init => _batchSize = OptionChecks.Range(value, 1, 1 << 20, Record, nameof(BatchSize));
     }
 
     /// <summary>Adam's step size (0 &lt; value ≤ 10).</summary>
     public double LearningRate
     {
         get => _learningRate;
-        init => _learningRate = OptionChecks.Positive(value, 10, Name, nameof(LearningRate));
+        init => _learningRate = OptionChecks.Positive(value, 10, Record, nameof(LearningRate));
     }
 
     /// <summary>
@@ -81,40 +77,7 @@ public sealed record WrmfSgdOptions : IModelOptions<WrmfSgdOptions>
     public double FinalLearningRateFactor
     {
         get => _finalLearningRateFactor;
-        init => _finalLearningRateFactor = OptionChecks.Positive(value, 1, Name, nameof(FinalLearningRateFactor));
-    }
-
-    /// <summary>Confidence w of an observed cell; missing cells weigh 1 (1 ≤ value ≤ 1e6).</summary>
-    public double PositiveWeight
-    {
-        get => _positiveWeight;
-        init => _positiveWeight = value >= 1 && value <= 1e6 && double.IsFinite(value)
-            ? value
-            : throw new ArgumentOutOfRangeException(nameof(PositiveWeight), value, $"{Name}.{nameof(PositiveWeight)} must be between 1 and 1000000; got {value}.");
-    }
-
-    /// <summary>λ of the penalty λ(‖P‖² + ‖Q‖²), also the ridge of the fold-in solve (0 &lt; value ≤ 1e6).</summary>
-    public double L2
-    {
-        get => _l2;
-        init => _l2 = OptionChecks.Positive(value, 1e6, Name, nameof(L2));
-    }
-
-    /// <summary>Standard deviation of the normal initialisation of the vectors (0 &lt; value ≤ 10).</summary>
-    public double InitStd
-    {
-        get => _initStd;
-        init => _initStd = OptionChecks.Positive(value, 10, Name, nameof(InitStd));
-    }
-
-    /// <summary>Seeds the initialisation and the batch order.</summary>
-    public ulong Seed { get; init; } = Defaults.Seed;
-
-    /// <summary>Intra-op threads of libtorch during training (1..1024). A fixed seed and thread count give identical models.</summary>
-    public int Threads
-    {
-        get => _threads;
-        init => _threads = OptionChecks.Range(value, 1, 1024, Name, nameof(Threads));
+        init => _finalLearningRateFactor = OptionChecks.Positive(value, 1, Record, nameof(FinalLearningRateFactor));
     }
 
     WrmfSgdOptions IModelOptions<WrmfSgdOptions>.WithSeedAndThreads(ulong seed, int threads) => this with { Seed = seed, Threads = threads };

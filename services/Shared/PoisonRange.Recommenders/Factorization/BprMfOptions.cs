@@ -23,68 +23,49 @@ namespace PoisonRange.Recommenders.Factorization;
 /// As the platform's default victim it still yields to the end-to-end exercise's popular and
 /// co-visit attacks (synthetic data, seeds 1–3: display rate 0.040 → 0.060 and 0.307).
 /// </remarks>
-public sealed record BprMfOptions : IModelOptions<BprMfOptions>
+public sealed record BprMfOptions : PairwiseRankingOptions, IModelOptions<BprMfOptions>
 {
     /// <summary>The default values, in one place for documentation and reports.</summary>
     public static class Defaults
     {
+        /// <summary>Latent dimension d of the user and item embeddings (1..4096).</summary>
         public const int Factors = 64;
+        /// <summary>Passes over the training interactions (0..100000; 0 keeps the random initialisation).</summary>
         public const int Epochs = 20;
+        /// <summary>(user, positive, negative) triples per gradient step (1..1048576).</summary>
         public const int BatchSize = 1024;
         public const double LearningRate = 0.005;
-        /// <summary>
         /// Constant. Falling to a tenth (seed 1) helps Last.fm (HR@10 0.183 against 0.158) but not
         /// ML-100K (0.121 against 0.126; Recall@50 0.531 against 0.532) and costs Gowalla (Recall@50
         /// 0.175 against 0.220), unlike WRMF-SGD and ItemAE.
         /// </summary>
         public const double FinalLearningRateFactor = 1;
+        /// L2 penalty λ on the parameters a triple touches, per triple, as in BPR's regularised
+        /// objective: λ(‖p_u‖² + ‖q_i‖² + ‖q_j‖² + b_i² + b_j²) (0 ≤ value ≤ 10).
+        /// </summary>
         public const double L2 = 1e-2;
         public const bool UseItemBias = true;
         public const OptimizerKind Optimizer = OptimizerKind.Adam;
+        /// <summary>Standard deviation of the normal initialisation of the embeddings (0 &lt; value ≤ 10); biases start at 0.</summary>
         public const double InitStd = 0.1;
+        /// Ridge strength of the fold-in solve for unseen histories, relative to the mean eigenvalue of
+        /// the item factors' covariance (0 &lt; value ≤ 1e6). Larger values shrink folded-in users
+        /// towards the item-bias ranking. The default 3 was the best of 1/3/5/10 on leave-last-out
+        /// ML-1M balanced against planted-community synthetic data.
+        /// </summary>
         public const double FoldInL2 = 3;
         public const ulong Seed = 0;
         public const int Threads = 1;
     }
 
-    private readonly int _factors = Defaults.Factors;
-    private readonly int _epochs = Defaults.Epochs;
-    private readonly int _batchSize = Defaults.BatchSize;
-    private readonly double _learningRate = Defaults.LearningRate;
+    /// <summary>Options with every value at its default.</summary>
+    public BprMfOptions()
+        : base(Defaults.Factors, Defaults.Epochs, Defaults.BatchSize, Defaults.LearningRate, Defaults.L2,
+            Defaults.Optimizer, Defaults.InitStd, Defaults.FoldInL2, Defaults.Seed, Defaults.Threads)
+    {
+    }
+
     private readonly double _finalLearningRateFactor = Defaults.FinalLearningRateFactor;
-    private readonly double _l2 = Defaults.L2;
-    private readonly double _initStd = Defaults.InitStd;
-    private readonly double _foldInL2 = Defaults.FoldInL2;
-    private readonly int _threads = Defaults.Threads;
-    private readonly OptimizerKind _optimizer = Defaults.Optimizer;
-
-    /// <summary>Latent dimension d of the user and item embeddings (1..4096).</summary>
-    public int Factors
-    {
-        get => _factors;
-        init => _factors = OptionChecks.Range(value, 1, 4096, nameof(BprMfOptions), nameof(Factors));
-    }
-
-    /// <summary>Passes over the training interactions (0..100000; 0 keeps the random initialisation).</summary>
-    public int Epochs
-    {
-        get => _epochs;
-        init => _epochs = OptionChecks.Range(value, 0, 100_000, nameof(BprMfOptions), nameof(Epochs));
-    }
-
-    /// <summary>(user, positive, negative) triples per gradient step (1..1048576).</summary>
-    public int BatchSize
-    {
-        get => _batchSize;
-        init => _batchSize = OptionChecks.Range(value, 1, 1 << 20, nameof(BprMfOptions), nameof(BatchSize));
-    }
-
-    /// <summary>Step size of the optimizer (0 &lt; value ≤ 10).</summary>
-    public double LearningRate
-    {
-        get => _learningRate;
-        init => _learningRate = OptionChecks.Positive(value, 10, nameof(BprMfOptions), nameof(LearningRate));
-    }
 
     /// <summary>
     /// The step size falls linearly over the training steps from <see cref="LearningRate"/> at the
@@ -96,54 +77,8 @@ public sealed record BprMfOptions : IModelOptions<BprMfOptions>
         init => _finalLearningRateFactor = OptionChecks.Positive(value, 1, nameof(BprMfOptions), nameof(FinalLearningRateFactor));
     }
 
-    /// <summary>
-    /// L2 penalty λ on the parameters a triple touches, per triple, as in BPR's regularised
-    /// objective: λ(‖p_u‖² + ‖q_i‖² + ‖q_j‖² + b_i² + b_j²) (0 ≤ value ≤ 10).
-    /// </summary>
-    public double L2
-    {
-        get => _l2;
-        init => _l2 = OptionChecks.NonNegative(value, 10, nameof(BprMfOptions), nameof(L2));
-    }
-
     /// <summary>Whether items carry a learned bias b_i added to their score.</summary>
     public bool UseItemBias { get; init; } = Defaults.UseItemBias;
-
-    /// <summary>The update rule.</summary>
-    public OptimizerKind Optimizer
-    {
-        get => _optimizer;
-        init => _optimizer = OptionChecks.Defined(value, nameof(BprMfOptions), nameof(Optimizer));
-    }
-
-    /// <summary>Standard deviation of the normal initialisation of the embeddings (0 &lt; value ≤ 10); biases start at 0.</summary>
-    public double InitStd
-    {
-        get => _initStd;
-        init => _initStd = OptionChecks.Positive(value, 10, nameof(BprMfOptions), nameof(InitStd));
-    }
-
-    /// <summary>
-    /// Ridge strength of the fold-in solve for unseen histories, relative to the mean eigenvalue of
-    /// the item factors' covariance (0 &lt; value ≤ 1e6). Larger values shrink folded-in users
-    /// towards the item-bias ranking. The default 3 was the best of 1/3/5/10 on leave-last-out
-    /// ML-1M balanced against planted-community synthetic data.
-    /// </summary>
-    public double FoldInL2
-    {
-        get => _foldInL2;
-        init => _foldInL2 = OptionChecks.Positive(value, 1e6, nameof(BprMfOptions), nameof(FoldInL2));
-    }
-
-    /// <summary>Seeds the initialisation, the shuffling and the negative sampling.</summary>
-    public ulong Seed { get; init; } = Defaults.Seed;
-
-    /// <summary>Intra-op threads of libtorch during training (1..1024). A fixed seed and thread count give identical models.</summary>
-    public int Threads
-    {
-        get => _threads;
-        init => _threads = OptionChecks.Range(value, 1, 1024, nameof(BprMfOptions), nameof(Threads));
-    }
 
     BprMfOptions IModelOptions<BprMfOptions>.WithSeedAndThreads(ulong seed, int threads) => this with { Seed = seed, Threads = threads };
 }

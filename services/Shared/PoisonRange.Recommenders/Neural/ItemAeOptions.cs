@@ -6,9 +6,13 @@ namespace PoisonRange.Recommenders.Neural;
 /// squared error weighted 20 on observed entries, Adam 1e-3 with weight decay 1e-6) except where
 /// noted. Every value is checked when it is set.
 /// </summary>
-public sealed record ItemAeOptions : IModelOptions<ItemAeOptions>
+public sealed record ItemAeOptions : AutoencoderOptions, IModelOptions<ItemAeOptions>
 {
-    private const string Owner = nameof(ItemAeOptions);
+    /// <summary>Options with every value at its default.</summary>
+    public ItemAeOptions()
+        : base(Defaults.LatentDim, Defaults.Epochs, Defaults.BatchSize, Defaults.LearningRate, Defaults.L2, Defaults.Seed, Defaults.Threads)
+    {
+    }
 
     /// <summary>The default values, in one place for documentation and reports.</summary>
     public static class Defaults
@@ -53,49 +57,15 @@ public sealed record ItemAeOptions : IModelOptions<ItemAeOptions>
     }
 
     private readonly int _hiddenDim = Defaults.HiddenDim;
-    private readonly int _latentDim = Defaults.LatentDim;
-    private readonly int _epochs = Defaults.Epochs;
-    private readonly int _batchSize = Defaults.BatchSize;
-    private readonly double _learningRate = Defaults.LearningRate;
     private readonly double _finalLearningRateFactor = Defaults.FinalLearningRateFactor;
-    private readonly double _l2 = Defaults.L2;
     private readonly double _positiveWeight = Defaults.PositiveWeight;
     private readonly double _foldInL2 = Defaults.FoldInL2;
-    private readonly int _threads = Defaults.Threads;
 
     /// <summary>Width of the outer hidden layers (encoder's first, decoder's last hidden layer; 1..4096). It is also the dimension of the item codes users are scored against.</summary>
     public int HiddenDim
     {
         get => _hiddenDim;
-        init => _hiddenDim = OptionChecks.Range(value, 1, 4096, Owner, nameof(HiddenDim));
-    }
-
-    /// <summary>Dimension of the bottleneck code (1..4096).</summary>
-    public int LatentDim
-    {
-        get => _latentDim;
-        init => _latentDim = OptionChecks.Range(value, 1, 4096, Owner, nameof(LatentDim));
-    }
-
-    /// <summary>Passes over the items (0..100000; 0 keeps the random initialisation).</summary>
-    public int Epochs
-    {
-        get => _epochs;
-        init => _epochs = OptionChecks.Range(value, 0, 100_000, Owner, nameof(Epochs));
-    }
-
-    /// <summary>Items (rows of the transposed interaction matrix) per gradient step (1..65536).</summary>
-    public int BatchSize
-    {
-        get => _batchSize;
-        init => _batchSize = OptionChecks.Range(value, 1, 1 << 16, Owner, nameof(BatchSize));
-    }
-
-    /// <summary>Adam's step size (0 &lt; value ≤ 10).</summary>
-    public double LearningRate
-    {
-        get => _learningRate;
-        init => _learningRate = OptionChecks.Positive(value, 10, Owner, nameof(LearningRate));
+        init => _hiddenDim = OptionChecks.Range(value, 1, 4096, Record, nameof(HiddenDim));
     }
 
     /// <summary>
@@ -105,14 +75,7 @@ public sealed record ItemAeOptions : IModelOptions<ItemAeOptions>
     public double FinalLearningRateFactor
     {
         get => _finalLearningRateFactor;
-        init => _finalLearningRateFactor = OptionChecks.Positive(value, 1, Owner, nameof(FinalLearningRateFactor));
-    }
-
-    /// <summary>Adam's L2 weight decay on all weights (0 ≤ value ≤ 10).</summary>
-    public double L2
-    {
-        get => _l2;
-        init => _l2 = OptionChecks.NonNegative(value, 10, Owner, nameof(L2));
+        init => _finalLearningRateFactor = OptionChecks.Positive(value, 1, Record, nameof(FinalLearningRateFactor));
     }
 
     /// <summary>Weight of observed entries in the reconstruction error (1 ≤ value ≤ 10000); unobserved entries weigh 1.</summary>
@@ -121,7 +84,7 @@ public sealed record ItemAeOptions : IModelOptions<ItemAeOptions>
         get => _positiveWeight;
         init => _positiveWeight = double.IsFinite(value) && value >= 1 && value <= 10_000
             ? value
-            : throw new ArgumentOutOfRangeException(nameof(PositiveWeight), value, $"{Owner}.{nameof(PositiveWeight)} must be between 1 and 10000; got {value}.");
+            : throw new ArgumentOutOfRangeException(nameof(PositiveWeight), value, $"{Record}.{nameof(PositiveWeight)} must be between 1 and 10000; got {value}.");
     }
 
     /// <summary>
@@ -131,17 +94,7 @@ public sealed record ItemAeOptions : IModelOptions<ItemAeOptions>
     public double FoldInL2
     {
         get => _foldInL2;
-        init => _foldInL2 = OptionChecks.Positive(value, 1e6, Owner, nameof(FoldInL2));
-    }
-
-    /// <summary>Seeds the initialisation and the item order.</summary>
-    public ulong Seed { get; init; } = Defaults.Seed;
-
-    /// <summary>Intra-op threads of libtorch during training (1..1024). A fixed seed and thread count give identical models.</summary>
-    public int Threads
-    {
-        get => _threads;
-        init => _threads = OptionChecks.Range(value, 1, 1024, Owner, nameof(Threads));
+        init => _foldInL2 = OptionChecks.Positive(value, 1e6, Record, nameof(FoldInL2));
     }
 
     ItemAeOptions IModelOptions<ItemAeOptions>.WithSeedAndThreads(ulong seed, int threads) => this with { Seed = seed, Threads = threads };

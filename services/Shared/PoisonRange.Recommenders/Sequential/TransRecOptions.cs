@@ -27,120 +27,53 @@ public enum TransRecDistance
 /// leave-last-out the squared distance reaches HR@10 0.17 against 0.14 with the L2 distance.
 /// Learning rate, λ, epochs (more over-fit) and the fold-in ridge were chosen there too.
 /// </remarks>
-public sealed record TransRecOptions : IModelOptions<TransRecOptions>
+public sealed record TransRecOptions : PairwiseRankingOptions, IModelOptions<TransRecOptions>
 {
-    private const string Record = nameof(TransRecOptions);
-
     /// <summary>The default values, in one place for documentation and reports.</summary>
     public static class Defaults
     {
+        /// <summary>Dimension d of the transition space (1..4096).</summary>
         public const int Factors = 64;
+        /// <summary>Passes over the training transitions (0..100000; 0 keeps the random initialisation).</summary>
         public const int Epochs = 10;
+        /// <summary>(user, previous item, next item, negative item) samples per gradient step (1..1048576).</summary>
         public const int BatchSize = 1024;
         public const double LearningRate = 0.005;
+        /// L2 penalty λ per sample on the parameters the sample touches: the three item points, the two
+        /// item biases, the user's offset t_u and the global translation t (0 ≤ value ≤ 10).
+        /// </summary>
         public const double L2 = 1e-4;
         public const TransRecDistance Distance = TransRecDistance.SquaredL2;
         public const OptimizerKind Optimizer = OptimizerKind.Adam;
+        /// Standard deviation of the normal initialisation of the item points (0 &lt; value ≤ 10; points
+        /// are then projected into the unit ball). Translations and biases start at 0.
+        /// </summary>
         public const double InitStd = 0.1;
+        /// Ridge strength of the fold-in of the personal offset t_u for unseen histories under the
+        /// squared L2 distance, relative to the mean eigenvalue of the covariance of 2γ (0 &lt; value ≤ 1e6);
+        /// larger values shrink folded-in users towards the global translation. Unused with the L2
+        /// distance, whose fold-in keeps t_u = 0. The default 10 was chosen on ML-100K leave-last-out
+        /// (fold-in HR@10 0.134 at 0.3, 0.164 at 3, 0.171 at 10, 0.151 at 30; 0.140 with t_u = 0).
+        /// </summary>
         public const double FoldInL2 = 10;
         public const ulong Seed = 0;
         public const int Threads = 1;
     }
 
-    private readonly int _factors = Defaults.Factors;
-    private readonly int _epochs = Defaults.Epochs;
-    private readonly int _batchSize = Defaults.BatchSize;
-    private readonly double _learningRate = Defaults.LearningRate;
-    private readonly double _l2 = Defaults.L2;
+    /// <summary>Options with every value at its default.</summary>
+    public TransRecOptions()
+        : base(Defaults.Factors, Defaults.Epochs, Defaults.BatchSize, Defaults.LearningRate, Defaults.L2,
+            Defaults.Optimizer, Defaults.InitStd, Defaults.FoldInL2, Defaults.Seed, Defaults.Threads)
+    {
+    }
+
     private readonly TransRecDistance _distance = Defaults.Distance;
-    private readonly OptimizerKind _optimizer = Defaults.Optimizer;
-    private readonly double _initStd = Defaults.InitStd;
-    private readonly double _foldInL2 = Defaults.FoldInL2;
-    private readonly int _threads = Defaults.Threads;
-
-    /// <summary>Dimension d of the transition space (1..4096).</summary>
-    public int Factors
-    {
-        get => _factors;
-        init => _factors = OptionChecks.Range(value, 1, 4096, Record, nameof(Factors));
-    }
-
-    /// <summary>Passes over the training transitions (0..100000; 0 keeps the random initialisation).</summary>
-    public int Epochs
-    {
-        get => _epochs;
-        init => _epochs = OptionChecks.Range(value, 0, 100_000, Record, nameof(Epochs));
-    }
-
-    /// <summary>(user, previous item, next item, negative item) samples per gradient step (1..1048576).</summary>
-    public int BatchSize
-    {
-        get => _batchSize;
-        init => _batchSize = OptionChecks.Range(value, 1, 1 << 20, Record, nameof(BatchSize));
-    }
-
-    /// <summary>Step size of the optimizer (0 &lt; value ≤ 10).</summary>
-    public double LearningRate
-    {
-        get => _learningRate;
-        init => _learningRate = OptionChecks.Positive(value, 10, Record, nameof(LearningRate));
-    }
-
-    /// <summary>
-    /// L2 penalty λ per sample on the parameters the sample touches: the three item points, the two
-    /// item biases, the user's offset t_u and the global translation t (0 ≤ value ≤ 10).
-    /// </summary>
-    public double L2
-    {
-        get => _l2;
-        init => _l2 = OptionChecks.NonNegative(value, 10, Record, nameof(L2));
-    }
 
     /// <summary>The distance between the translated previous item and a candidate (default squared L2, see the remarks).</summary>
     public TransRecDistance Distance
     {
         get => _distance;
         init => _distance = OptionChecks.Defined(value, Record, nameof(Distance));
-    }
-
-    /// <summary>The update rule.</summary>
-    public OptimizerKind Optimizer
-    {
-        get => _optimizer;
-        init => _optimizer = OptionChecks.Defined(value, Record, nameof(Optimizer));
-    }
-
-    /// <summary>
-    /// Standard deviation of the normal initialisation of the item points (0 &lt; value ≤ 10; points
-    /// are then projected into the unit ball). Translations and biases start at 0.
-    /// </summary>
-    public double InitStd
-    {
-        get => _initStd;
-        init => _initStd = OptionChecks.Positive(value, 10, Record, nameof(InitStd));
-    }
-
-    /// <summary>
-    /// Ridge strength of the fold-in of the personal offset t_u for unseen histories under the
-    /// squared L2 distance, relative to the mean eigenvalue of the covariance of 2γ (0 &lt; value ≤ 1e6);
-    /// larger values shrink folded-in users towards the global translation. Unused with the L2
-    /// distance, whose fold-in keeps t_u = 0. The default 10 was chosen on ML-100K leave-last-out
-    /// (fold-in HR@10 0.134 at 0.3, 0.164 at 3, 0.171 at 10, 0.151 at 30; 0.140 with t_u = 0).
-    /// </summary>
-    public double FoldInL2
-    {
-        get => _foldInL2;
-        init => _foldInL2 = OptionChecks.Positive(value, 1e6, Record, nameof(FoldInL2));
-    }
-
-    /// <summary>Seeds the initialisation, the shuffling and the negative sampling.</summary>
-    public ulong Seed { get; init; } = Defaults.Seed;
-
-    /// <summary>Intra-op threads of libtorch during training (1..1024). A fixed seed and thread count give identical models.</summary>
-    public int Threads
-    {
-        get => _threads;
-        init => _threads = OptionChecks.Range(value, 1, 1024, Record, nameof(Threads));
     }
 
     TransRecOptions IModelOptions<TransRecOptions>.WithSeedAndThreads(ulong seed, int threads) => this with { Seed = seed, Threads = threads };
