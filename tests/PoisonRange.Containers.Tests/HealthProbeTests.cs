@@ -13,7 +13,8 @@ namespace PoisonRange.Containers.Tests;
 /// <summary>
 /// The probe the containers' health checks run, against a real platform on loopback (no Docker
 /// needed): both ports answer grpc.health.v1 without credentials, while the APIs on the same
-/// ports still demand theirs.
+/// ports still demand theirs. Health means ready: the Referee API at once, the Platform API once
+/// a scenario's model serves.
 /// </summary>
 public sealed class HealthProbeTests
 {
@@ -21,6 +22,10 @@ public sealed class HealthProbeTests
     public async Task Both_platform_ports_serve_health_without_credentials_and_the_apis_still_demand_them()
     {
         await using var platform = await PlatformHost.StartAsync(new PlatformHostOptions { OperatorToken = "operator" });
+        var before = new StringWriter();
+        Assert.Equal(Probe.NotServing, await Probe.RunAsync([platform.PlatformAddress.ToString()], new StringWriter(), before));
+        Assert.Contains("NOTSERVING", before.ToString(), StringComparison.Ordinal);
+        await ConfigureAsync(platform);
         foreach (var address in new[] { platform.PlatformAddress, platform.RefereeAddress })
         {
             var stdout = new StringWriter();
@@ -64,8 +69,24 @@ public sealed class HealthProbeTests
         var (status, detail) = await Probe.CheckAsync(platform.PlatformAddress, "no.such.Service", TimeSpan.FromSeconds(3));
         Assert.Null(status);
         Assert.Contains("no.such.Service", detail);
-        var (overall, _) = await Probe.CheckAsync(platform.PlatformAddress, "", TimeSpan.FromSeconds(3));
+        var (overall, _) = await Probe.CheckAsync(platform.RefereeAddress, "", TimeSpan.FromSeconds(3));
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, overall);
+    }
+
+    /// <summary>A small scenario (synthetic data, popularity victim) through the Referee API.</summary>
+    private static async Task ConfigureAsync(RunningPlatform platform)
+    {
+        using var channel = GrpcChannel.ForAddress(platform.RefereeAddress);
+        var scenario = new Scenario
+        {
+            Name = "probe",
+            Seed = 1,
+            Dataset = new DatasetSpec { Source = "synthetic", Synthetic = new SyntheticSpec { Users = 50, Items = 30, MeanLength = 8 } },
+            Victim = new VictimSpec { Kind = "poprec" },
+            Limits = new Limits { ActionsPerAccount = 10, KMax = 20 },
+        };
+        scenario.AttackerKeys.Add("attacker");
+        await new Referee.RefereeClient(channel).ConfigureAsync(scenario, new Metadata { { "authorization", "Bearer operator" } });
     }
 
     [Theory]

@@ -66,7 +66,9 @@ public sealed class RangeStack : IAsyncLifetime
         _attackerRedis = Redis("attacker-redis");
         await Task.WhenAll(_platformRedis.StartAsync(), _attackerRedis.StartAsync());
 
-        _platform = Service("platform", PlatformPort, ["platform"], new()
+        // Started once the Referee API is ready (its store answers); the Platform API is ready only
+        // once a scenario's model serves, which the tests configure through the Referee.
+        _platform = Service("platform", RefereePort, ["platform"], new()
         {
             ["Platform__Url"] = $"http://0.0.0.0:{PlatformPort}",
             ["Referee__Url"] = $"http://0.0.0.0:{RefereePort}",
@@ -74,7 +76,7 @@ public sealed class RangeStack : IAsyncLifetime
             ["Platform__TrainThreads"] = "1",
             ["Store__Kind"] = "redis",
             ["Store__Redis"] = "platform-redis:6379",
-        }, RefereePort);
+        }, PlatformPort);
         await StartAsync(_platform);
 
         var attacker = new Dictionary<string, string>
